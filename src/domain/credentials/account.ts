@@ -1,0 +1,46 @@
+/**
+ * A connected Google account and its credentials, as the domain sees them
+ * (plaintext; the storage adapter encrypts the tokens at rest).
+ */
+export type AccountState = 'connected' | 'reauthorization_required' | 'revoked'
+
+export interface RecordedAccountError {
+  code: string
+  message: string
+}
+
+export interface Account {
+  /** Lower-case email of the Google account; the key. */
+  email: string
+  status: AccountState
+  scopes: string[]
+  isDefault: boolean
+  /** Epoch ms of the first connection (kept across reauthorizations). */
+  connectedAt: number
+  /** Epoch ms of the last successful access-token refresh or code exchange. */
+  lastRefreshAt?: number
+  lastError?: RecordedAccountError
+  refreshToken?: string
+  accessToken?: string
+  /** Epoch ms at which the access token expires. */
+  accessTokenExpiresAt?: number
+}
+
+/** The tokens Google gave at a code exchange or a refresh. */
+export interface GrantedTokens {
+  accessToken: string
+  /** Present only when Google issued (or rotated) one. */
+  refreshToken?: string
+  /** Epoch ms. */
+  expiresAt?: number
+  scopes: string[]
+}
+
+/** The scopes the service asks for: send only, plus the identity of the account. */
+export const REQUIRED_SCOPES = ['https://www.googleapis.com/auth/gmail.send', 'openid', 'email'] as const
+export const GMAIL_SEND_SCOPE = 'https://www.googleapis.com/auth/gmail.send'
+
+/** Whether mail can go out through this account now. */
+export function canSend(account: Account): boolean {
+  return account.status === 'connected' && account.refreshToken !== undefined
+}

@@ -1,0 +1,70 @@
+/**
+ * The life of an accepted message, as stored in the outbox and shown to callers.
+ */
+export type MailStatus = 'queued' | 'scheduled' | 'sending' | 'sent' | 'held' | 'failed' | 'canceled'
+
+export const MAIL_STATUSES: readonly MailStatus[] = [
+  'queued',
+  'scheduled',
+  'sending',
+  'sent',
+  'held',
+  'failed',
+  'canceled',
+]
+
+/** Statuses a message leaves only by delivery, cancel or retry. */
+export const FINISHED_STATUSES: readonly MailStatus[] = ['sent', 'failed', 'canceled']
+
+export function isFinished(status: MailStatus): boolean {
+  return status === 'sent' || status === 'failed' || status === 'canceled'
+}
+
+export interface RecordedError {
+  code: string
+  message: string
+}
+
+/** One delivery attempt, for the admin's timeline. Times are epoch milliseconds. */
+export interface DeliveryAttempt {
+  at: number
+  outcome: 'sent' | 'retry' | 'held' | 'failed'
+  error?: RecordedError
+}
+
+/**
+ * The stored state of one message. Times are epoch milliseconds; the edge
+ * turns them into ISO strings (`MailRecord` of the contract).
+ */
+export interface OutboxEntry {
+  id: string
+  /** The connected account that sends it (lower-case email). */
+  account: string
+  /** The From header as composed (may carry a display name or a send-as alias). */
+  from: string
+  to: string[]
+  cc: string[]
+  bcc: string[]
+  subject: string
+  status: MailStatus
+  createdAt: number
+  /** When it should go out; set for scheduled messages. */
+  sendAt?: number
+  /** Earliest time of the next attempt (backoff or pacing); absent means now. */
+  nextAttemptAt?: number
+  sentAt?: number
+  attempts: number
+  attemptLog: DeliveryAttempt[]
+  /** Size in bytes of the raw composed message. */
+  size: number
+  messageId: string
+  threadId?: string
+  gmailMessageId?: string
+  gmailThreadId?: string
+  error?: RecordedError
+  idempotencyKey?: string
+  /** Fingerprint of the input, to tell a repeated call from a conflicting one. */
+  inputHash?: string
+  /** Last change, for ordering writes. */
+  updatedAt: number
+}
