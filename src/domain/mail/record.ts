@@ -28,7 +28,8 @@ export interface RecordedError {
 /** One delivery attempt, for the admin's timeline. Times are epoch milliseconds. */
 export interface DeliveryAttempt {
   at: number
-  outcome: 'sent' | 'retry' | 'held' | 'failed'
+  /** `released`: put back in the queue (after reauthorization, or by an admin's retry). */
+  outcome: 'sent' | 'retry' | 'held' | 'failed' | 'released'
   error?: RecordedError
 }
 

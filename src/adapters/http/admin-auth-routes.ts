@@ -1,0 +1,56 @@
+/** The admin's sign-in and sign-out. */
+import { Hono } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { canonicalHost } from './admin-guard.ts'
+import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './admin-session.ts'
+import type { HttpDeps } from './deps.ts'
+import { signInPage } from './pages/sign-in.ts'
+import { constantTimeEqual, sha256Hex } from './secrets.ts'
+
+/** Only our own console paths are followed after sign-in (no open redirect). */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(admin|oauth\/login)(\/|\?|$)/.test(next) && !next.startsWith('//')
+    ? next
+    : '/admin'
+}
+
+export function adminAuthRoutes(deps: HttpDeps): Hono {
+  const app = new Hono()
+  const secure = deps.publicUrl.startsWith('https:')
+
+  app.get('/admin/login', canonicalHost(deps.publicUrl), (c) =>
+    c.html(signInPage({ sandbox: deps.sandbox, next: safeNext(c.req.query('next')) })),
+  )
+
+  app.post('/admin/login', async (c) => {
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+    const token = typeof form['token'] === 'string' ? form['token'] : ''
+    const next = safeNext(form['next'])
+    const ok = token.length > 0 && constantTimeEqual(await sha256Hex(token), await sha256Hex(deps.adminToken))
+    if (!ok) {
+      deps.logger.warn('Admin sign-in refused')
+      return c.html(signInPage({ sandbox: deps.sandbox, error: 'That admin token is not right.', next }), 401)
+    }
+    const session = await deps.adminSessions.issue(deps.clock.now())
+    setCookie(c, SESSION_COOKIE, session, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure,
+      path: '/',
+      maxAge: SESSION_LIFETIME_MS / 1000,
+    })
+    return c.redirect(next, 303)
+  })
+
+  app.post('/admin/logout', async (c) => {
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+    const session = getCookie(c, SESSION_COOKIE)
+    const csrf = typeof form['csrf'] === 'string' ? form['csrf'] : undefined
+    if (!(await deps.adminSessions.verifyCsrf(session, csrf))) {
+      return c.text('The form expired; reload the page and try again.', 403)
+    }
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure })
+    return c.redirect('/admin/login', 303)
+  })
+  return app
+}

@@ -1,0 +1,39 @@
+/** What the HTTP adapter is given by the composition root. */
+import type { Hono, MiddlewareHandler } from 'hono'
+import type { AccountService } from '../../app/accounts.ts'
+import type { Authorization } from '../../app/authorization.ts'
+import type { Logger } from '../../app/logger.ts'
+import type { MailService } from '../../app/mail-service.ts'
+import type { RateLimiter } from '../../app/rate-limit.ts'
+import type { MailStatus } from '../../domain/mail/record.ts'
+import type { Clock } from '../../domain/ports.ts'
+import type { AdminSessions } from './admin-session.ts'
+import type { ApiKeyCheck } from './secrets.ts'
+
+export interface Readiness {
+  ready: boolean
+  reason?: string
+}
+
+export interface HttpDeps {
+  /** Without a trailing slash. */
+  publicUrl: string
+  sandbox: boolean
+  mail: MailService
+  accounts: AccountService
+  authorization: Authorization
+  /** Counts of messages by status, for the console. */
+  countByStatus: () => Promise<Record<MailStatus, number>>
+  apiKeys: ApiKeyCheck
+  adminToken: string
+  adminSessions: AdminSessions
+  rateLimiter: RateLimiter
+  corsOrigins: string[]
+  readiness: () => Promise<Readiness>
+  logger: Logger
+  clock: Clock
+  /** Extra routes mounted by the composition root (the sandbox's emulator and mailbox). */
+  mount?: (app: Hono, guards: { admin: MiddlewareHandler }) => void
+  /** Largest accepted request body on /trpc, in bytes. */
+  maxBodyBytes?: number
+}

@@ -1,0 +1,30 @@
+/**
+ * What every tRPC procedure can reach: the use cases, never an adapter.
+ * Built by `createContextInner` so that tests and the server share it.
+ */
+import type { AccountService } from '../../../app/accounts.ts'
+import type { MailService } from '../../../app/mail-service.ts'
+
+export interface Caller {
+  /** A short, non-secret label of the API key used (for rate limits and logs). */
+  keyId: string
+}
+
+export interface ServiceContext {
+  mail: MailService
+  accounts: AccountService
+}
+
+export interface TrpcContext extends ServiceContext {
+  /** Absent when the request carried no valid API key. */
+  caller?: Caller
+  /** Set when the caller's key ran out of its rate budget: how long to wait. */
+  rateLimitedForMs?: number
+}
+
+export function createContextInner(services: ServiceContext, caller?: Caller, rateLimitedForMs?: number): TrpcContext {
+  const context: TrpcContext = { ...services }
+  if (caller) context.caller = caller
+  if (rateLimitedForMs !== undefined) context.rateLimitedForMs = rateLimitedForMs
+  return context
+}

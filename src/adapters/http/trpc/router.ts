@@ -1,0 +1,57 @@
+/**
+ * The tRPC router of `/trpc`: the contract's procedures. Inputs are strict
+ * zod schemas (an unknown field is refused); outputs are plain JSON.
+ */
+import { z } from 'zod'
+import { toAccountStatus } from '../../../app/account-status.ts'
+import { toMailRecord } from '../../../app/mail-record.ts'
+import { mailInputSchema } from '../../../domain/mail/input.ts'
+import { MAIL_STATUSES } from '../../../domain/mail/record.ts'
+import { apiProcedure, router } from './init.ts'
+
+const idInput = z.strictObject({ id: z.string().min(1).max(128) })
+
+const mailRouter = router({
+  send: apiProcedure.input(mailInputSchema).mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.send(input))),
+
+  sendBatch: apiProcedure
+    .input(z.strictObject({ messages: z.array(mailInputSchema).min(1).max(100) }))
+    .mutation(async ({ ctx, input }) => (await ctx.mail.sendBatch(input.messages)).map(toMailRecord)),
+
+  get: apiProcedure.input(idInput).query(async ({ ctx, input }) => toMailRecord(await ctx.mail.get(input.id))),
+
+  list: apiProcedure
+    .input(
+      z
+        .strictObject({
+          status: z.enum(MAIL_STATUSES as [string, ...string[]]).optional(),
+          limit: z.number().int().min(1).max(100).optional(),
+          cursor: z.string().min(1).max(512).optional(),
+        })
+        .optional(),
+    )
+    .query(async ({ ctx, input }) => {
+      const query: Parameters<typeof ctx.mail.list>[0] = {}
+      if (input?.status !== undefined) query.status = input.status as (typeof MAIL_STATUSES)[number]
+      if (input?.limit !== undefined) query.limit = input.limit
+      if (input?.cursor !== undefined) query.cursor = input.cursor
+      const page = await ctx.mail.list(query)
+      return page.nextCursor === undefined
+        ? { items: page.items.map(toMailRecord) }
+        : { items: page.items.map(toMailRecord), nextCursor: page.nextCursor }
+    }),
+
+  cancel: apiProcedure.input(idInput).mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.cancel(input.id))),
+
+  /** Not in the first contract: puts a failed message back in the queue. */
+  retry: apiProcedure.input(idInput).mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.retry(input.id))),
+})
+
+const accountsRouter = router({
+  list: apiProcedure.query(async ({ ctx }) => (await ctx.accounts.list()).map(toAccountStatus)),
+})
+
+export const appRouter = router({ mail: mailRouter, accounts: accountsRouter })
+
+/** The router's type: what `@trpc/client` needs for full types. */
+export type AppRouter = typeof appRouter

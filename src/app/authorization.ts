@@ -1,0 +1,149 @@
+/**
+ * The admin's authorization of a Google account: the start (`/oauth/login`)
+ * and the callback (`/oauth/callback`), with single-use, expiring `state`
+ * bound to the browser, and PKCE (RFC 7636). A failure changes no stored
+ * credential. See RFC 9700 §2.1 and §4.7.
+ */
+import { decideCallback } from '../domain/credentials/callback.ts'
+import { ServiceError } from '../domain/errors.ts'
+import type { Clock, OAuthPort } from '../domain/ports.ts'
+import type { AccountService } from './accounts.ts'
+import type { Logger } from './logger.ts'
+
+/** How long a started authorization may take (the contract's 10 minutes). */
+export const STATE_LIFETIME_MS = 10 * 60_000
+const MAX_PENDING = 1_000
+
+export interface StartedAuthorization {
+  url: string
+  /** Goes to the browser as a cookie, and to Google as `state`. */
+  state: string
+}
+
+export interface CallbackQuery {
+  state?: string | undefined
+  code?: string | undefined
+  error?: string | undefined
+  /** The state cookie the browser brought back. */
+  cookieState?: string | undefined
+}
+
+export type CallbackResult =
+  | { kind: 'connected'; email: string; reconnected: boolean; released: number }
+  | { kind: 'consent_required'; url: string; state: string }
+  | { kind: 'failed'; code: 'OAUTH_DENIED' | 'OAUTH_STATE_INVALID' | 'OAUTH_EXCHANGE_FAILED' | 'OAUTH_SCOPE_MISSING'; message: string; loginHint?: string }
+
+export interface Authorization {
+  start(options: { loginHint?: string }): Promise<StartedAuthorization>
+  complete(query: CallbackQuery): Promise<CallbackResult>
+}
+
+interface Pending {
+  codeVerifier: string
+  createdAt: number
+  loginHint?: string
+}
+
+export function createAuthorization(deps: {
+  oauth: OAuthPort
+  accounts: AccountService
+  clock: Clock
+  logger: Logger
+  newState: () => string
+  /** Sends held mail once an account is connected again; returns how many. */
+  onConnected: (email: string) => Promise<number>
+}): Authorization {
+  const pending = new Map<string, Pending>()
+  const sweep = (now: number) => {
+    for (const [state, item] of pending) if (now - item.createdAt > STATE_LIFETIME_MS) pending.delete(state)
+    while (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value as string)
+  }
+
+  const start = async (options: { loginHint?: string }): Promise<StartedAuthorization> => {
+    const now = deps.clock.now()
+    sweep(now)
+    const { codeVerifier, codeChallenge } = await deps.oauth.createCodeVerifier()
+    const state = deps.newState()
+    const item: Pending = { codeVerifier, createdAt: now }
+    const request: { state: string; codeChallenge: string; loginHint?: string } = { state, codeChallenge }
+    if (options.loginHint !== undefined) {
+      item.loginHint = options.loginHint
+      request.loginHint = options.loginHint
+    }
+    pending.set(state, item)
+    return { url: deps.oauth.authorizationUrl(request), state }
+  }
+
+  return {
+    start,
+
+    async complete(query) {
+      const now = deps.clock.now()
+      const item = query.state === undefined ? undefined : pending.get(query.state)
+      // Single use: whatever happens next, this state is spent.
+      if (query.state !== undefined) pending.delete(query.state)
+      const stateOk =
+        item !== undefined &&
+        query.cookieState !== undefined &&
+        query.cookieState === query.state &&
+        now - item.createdAt <= STATE_LIFETIME_MS
+      if (!stateOk) {
+        return {
+          kind: 'failed',
+          code: 'OAUTH_STATE_INVALID',
+          message:
+            'This sign-in link is not valid: it was already used, is older than 10 minutes, or was started in another browser',
+        }
+      }
+      const hint = item.loginHint === undefined ? {} : { loginHint: item.loginHint }
+      if (query.error !== undefined) {
+        const denied = query.error === 'access_denied'
+        return {
+          kind: 'failed',
+          code: 'OAUTH_DENIED',
+          message: denied
+            ? 'Access was denied on Google’s consent screen; nothing was changed'
+            : `Google answered with the error ${JSON.stringify(query.error.slice(0, 100))}; nothing was changed`,
+          ...hint,
+        }
+      }
+      if (query.code === undefined || query.code.length === 0) {
+        return { kind: 'failed', code: 'OAUTH_EXCHANGE_FAILED', message: 'Google sent no authorization code', ...hint }
+      }
+      try {
+        const granted = await deps.oauth.exchangeCode({ code: query.code, codeVerifier: item.codeVerifier })
+        const email = (await deps.oauth.fetchAccountEmail(granted.accessToken)).toLowerCase()
+        const all = await deps.accounts.list()
+        const existing = all.find((account) => account.email === email)
+        const decision = decideCallback({
+          email,
+          granted,
+          ...(existing ? { existing } : {}),
+          hasOtherAccounts: all.some((account) => account.email !== email && account.status !== 'revoked'),
+          now,
+        })
+        if (decision.kind === 'scope_missing') {
+          return {
+            kind: 'failed',
+            code: 'OAUTH_SCOPE_MISSING',
+            message: 'Google did not grant permission to send mail; allow “Send email on your behalf” and try again',
+            loginHint: email,
+          }
+        }
+        if (decision.kind === 'consent_required') {
+          const again = await start({ loginHint: email })
+          return { kind: 'consent_required', url: again.url, state: again.state }
+        }
+        await deps.accounts.save(decision.account)
+        deps.logger.info('Account connected', { account: email, reconnected: decision.reconnected })
+        const released = await deps.onConnected(email)
+        return { kind: 'connected', email, reconnected: decision.reconnected, released }
+      } catch (caught) {
+        const message =
+          caught instanceof ServiceError ? caught.message : 'The authorization code could not be exchanged with Google'
+        deps.logger.warn('Authorization failed', { code: caught instanceof ServiceError ? caught.code : 'INTERNAL' })
+        return { kind: 'failed', code: 'OAUTH_EXCHANGE_FAILED', message, ...hint }
+      }
+    },
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The composition root: the one place that builds the adapters, wires them
+ * into the use cases, and hands the HTTP app to a runtime entry point
+ * (`src/main.ts` for Node, `src/main_deno.ts` for Deno).
+ */
+import type { Hono } from 'hono'
+import { ensureDataDir, probeWritable } from '../adapters/data-dir/data-dir.ts'
+import { createGmailTransport } from '../adapters/gmail/transport.ts'
+import { createGoogleOAuth } from '../adapters/google-oauth/oauth.ts'
+import { createAdminSessions } from '../adapters/http/admin-session.ts'
+import { createHttpApp } from '../adapters/http/app.ts'
+import { createApiKeyCheck } from '../adapters/http/secrets.ts'
+import { createJsonLogger, type JsonLogger } from '../adapters/log/json-logger.ts'
+import { openAccountRepository } from '../adapters/lowdb/account-store.ts'
+import { openOutboxRepository } from '../adapters/lowdb/outbox-store.ts'
+import { createTokenCipher, parseEncryptionKeys } from '../adapters/lowdb/token-cipher.ts'
+import type { Clock } from '../domain/ports.ts'
+import { type AccountListener, createAccountService } from './accounts.ts'
+import { createAuthorization } from './authorization.ts'
+import { type Config, ConfigError } from './config.ts'
+import { createCredentialSessions } from './credential-sessions.ts'
+import { createDeliveryEngine, type DeliveryEngine } from './delivery/engine.ts'
+import { createMailService } from './mail-service.ts'
+import { createRateLimiter } from './rate-limit.ts'
+import { prepareSandbox, type Sandbox } from './sandbox-setup.ts'
+import { realScheduler, type Scheduler } from './scheduler.ts'
+
+export interface ComposeOptions {
+  config: Config
+  /** The port the server actually bound (differs from config.port when that is 0). */
+  boundPort: number
+  logger?: JsonLogger
+  clock?: Clock
+  scheduler?: Scheduler
+}
+
+export interface Service {
+  app: Hono
+  config: Config
+  logger: JsonLogger
+  /** Present in sandbox mode: what the person who started it needs to know. */
+  sandbox?: Sandbox
+  /** Stops delivery (in-flight sends may finish until the deadline) and flushes storage. */
+  shutdown(): Promise<void>
+}
+
+const hourMs = 3_600_000
+
+export async function composeService(options: ComposeOptions): Promise<Service> {
+  const clock = options.clock ?? { now: () => Date.now() }
+  const scheduler = options.scheduler ?? realScheduler
+  const logger = options.logger ?? createJsonLogger({ level: options.config.logLevel })
+  let config = options.config
+  if (!config.publicUrlFixed) config = { ...config, publicUrl: `http://localhost:${options.boundPort}` }
+
+  await ensureDataDir(config.dataDir)
+  const sandbox = config.google === undefined ? await prepareSandbox(config, options.boundPort, clock) : undefined
+  if (sandbox) config = sandbox.config
+
+  const google = config.google!
+  const adminToken = config.adminToken!
+  const keyText = config.tokenEncryptionKey!
+  for (const secret of [google.clientSecret, adminToken, keyText, ...(config.apiKeys ?? [])]) logger.addSecret(secret)
+
+  let keys: Uint8Array[]
+  try {
+    keys = parseEncryptionKeys(keyText)
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : 'TOKEN_ENCRYPTION_KEY is invalid')
+  }
+  const cipher = createTokenCipher(keys)
+  const accountsRepo = await openAccountRepository({ dataDir: config.dataDir, cipher })
+  const outbox = await openOutboxRepository({ dataDir: config.dataDir, clock, retentionMs: config.retentionMs })
+
+  const oauth = createGoogleOAuth({
+    clientId: google.clientId,
+    clientSecret: google.clientSecret,
+    redirectUri: `${config.publicUrl}/oauth/callback`,
+    authUrl: config.endpoints.authUrl,
+    tokenUrl: config.endpoints.tokenUrl,
+    revokeUrl: config.endpoints.revokeUrl,
+    userinfoUrl: config.endpoints.userinfoUrl,
+  })
+
+  // Late-bound: the account service and the delivery engine each need to tell the other.
+  let delivery: DeliveryEngine | undefined
+  let forget: (email: string) => void = () => {}
+  const listener: AccountListener = {
+    connected(email) {
+      forget(email)
+      void delivery?.release(email)
+    },
+    reauthorizationRequired(email) {
+      forget(email)
+      void delivery?.hold(email)
+    },
+    disconnected(email) {
+      forget(email)
+      void delivery?.hold(email)
+    },
+  }
+  const accounts = createAccountService({ accounts: accountsRepo, oauth, clock, logger, listener })
+  const sessions = createCredentialSessions({
+    getAccount: (email) => accounts.get(email),
+    createClient: (credentials, onTokens) => oauth.authorizedClient(credentials, onTokens),
+    onTokens: (email, tokens) => {
+      accounts.recordTokens(email, tokens).catch(() => logger.error('Could not store refreshed tokens', { account: email }))
+    },
+  })
+  forget = (email) => sessions.forget(email)
+
+  const gmail = createGmailTransport({ rootUrl: config.endpoints.gmailApiUrl, authFor: (email) => sessions.clientFor(email) })
+  delivery = createDeliveryEngine({
+    outbox,
+    gmail,
+    clock,
+    scheduler,
+    random: Math.random,
+    logger,
+    limits: { perMinute: config.sendsPerMinute, perDay: config.sendsPerDay },
+    concurrency: config.sendConcurrency,
+    giveUpAfterMs: config.giveUpAfterMs,
+    onReauthorizationRequired: (email) => {
+      void accounts.markReauthorizationRequired(email)
+    },
+  })
+  for (const account of await accounts.list()) {
+    if (account.status !== 'connected') await delivery.hold(account.email)
+  }
+  await delivery.start()
+
+  const mail = createMailService({
+    outbox,
+    delivery,
+    accounts,
+    clock,
+    newId: () => crypto.randomUUID(),
+    newBoundary: () => `=_${crypto.randomUUID().replace(/-/g, '')}`,
+    sendWaitMs: config.sendWaitMs,
+  })
+  const engine = delivery
+  const authorization = createAuthorization({
+    oauth,
+    accounts,
+    clock,
+    logger,
+    newState: () => crypto.randomUUID().replace(/-/g, '') + crypto.randomUUID().replace(/-/g, ''),
+    onConnected: async (email) => {
+      sessions.forget(email)
+      return engine.release(email)
+    },
+  })
+
+  const app = createHttpApp({
+    publicUrl: config.publicUrl,
+    sandbox: sandbox !== undefined,
+    mail,
+    accounts,
+    authorization,
+    countByStatus: () => outbox.countByStatus(),
+    apiKeys: await createApiKeyCheck(config.apiKeys ?? []),
+    adminToken,
+    adminSessions: await createAdminSessions(adminToken),
+    rateLimiter: createRateLimiter({ perMinute: config.apiRateLimitPerMinute, now: () => clock.now() }),
+    corsOrigins: config.corsOrigins,
+    readiness: async () => {
+      if (!(await probeWritable(config.dataDir))) return { ready: false, reason: 'DATA_DIR is not writable' }
+      const all = await accounts.list()
+      if (all.some((account) => account.status === 'connected')) return { ready: true }
+      const stuck = all.filter((account) => account.status === 'reauthorization_required').map((a) => a.email)
+      return {
+        ready: false,
+        reason:
+          stuck.length > 0
+            ? `Reauthorization required for ${stuck.join(', ')}; mail is held until an admin reauthorizes at /oauth/login`
+            : 'No Google account is connected; an admin must connect one at /oauth/login',
+      }
+    },
+    logger,
+    clock,
+    ...(sandbox ? { mount: (root: Hono, guards) => sandbox.mount(root, guards) } : {}),
+  })
+
+  const sweep = setInterval(() => {
+    outbox.sweep().catch(() => logger.error('Retention sweep failed'))
+  }, hourMs)
+  ;(sweep as { unref?: () => void }).unref?.()
+
+  return {
+    app,
+    config,
+    logger,
+    ...(sandbox ? { sandbox } : {}),
+    async shutdown() {
+      clearInterval(sweep)
+      await engine.stop(config.shutdownTimeoutMs)
+      await sandbox?.persist()
+      await outbox.close()
+    },
+  }
+}

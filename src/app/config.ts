@@ -1,0 +1,157 @@
+/**
+ * The service's configuration, read once from the environment and checked
+ * with zod. A bad or missing variable stops the start with one line naming
+ * it; a secret's value is never echoed.
+ */
+import { z } from 'zod'
+
+const DEFAULTS = {
+  authUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+  tokenUrl: 'https://oauth2.googleapis.com/token',
+  revokeUrl: 'https://oauth2.googleapis.com/revoke',
+  userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
+  gmailApiUrl: 'https://gmail.googleapis.com/',
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Variables whose values are secrets: their values never appear in an error. */
+export const SECRET_VARIABLES = ['GOOGLE_CLIENT_SECRET', 'API_KEYS', 'ADMIN_TOKEN', 'TOKEN_ENCRYPTION_KEY'] as const
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+const url = z.url({ protocol: /^https?$/ })
+const list = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  )
+
+const envSchema = z.object({
+  PORT: integer(0, 65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: url.optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GOOGLE_AUTH_URL: url.default(DEFAULTS.authUrl),
+  GOOGLE_TOKEN_URL: url.default(DEFAULTS.tokenUrl),
+  GOOGLE_REVOKE_URL: url.default(DEFAULTS.revokeUrl),
+  GOOGLE_USERINFO_URL: url.default(DEFAULTS.userinfoUrl),
+  GMAIL_API_URL: url.default(DEFAULTS.gmailApiUrl),
+  API_KEYS: list.optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TOKEN_ENCRYPTION_KEY: z.string().min(1).optional(),
+  GMAIL_SENDS_PER_MINUTE: integer(0, 100_000).default(60),
+  GMAIL_SENDS_PER_DAY: integer(0, 10_000_000).default(2000),
+  SEND_WAIT_MS: integer(0, 120_000).default(10_000),
+  SEND_CONCURRENCY: integer(1, 256).default(8),
+  GIVE_UP_AFTER_MS: integer(1_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
+  RETENTION_DAYS: integer(1, 3650).default(30),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(15_000),
+  API_RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(600),
+  CORS_ORIGINS: list.optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+})
+
+export interface GoogleClientConfig {
+  clientId: string
+  clientSecret: string
+}
+
+export interface Config {
+  port: number
+  host: string
+  /** Without a trailing slash. */
+  publicUrl: string
+  /** Whether PUBLIC_URL was given (otherwise it follows the bound port). */
+  publicUrlFixed: boolean
+  dataDir: string
+  /** Absent: sandbox mode. */
+  google?: GoogleClientConfig
+  endpoints: { authUrl: string; tokenUrl: string; revokeUrl: string; userinfoUrl: string; gmailApiUrl: string }
+  apiKeys?: string[]
+  adminToken?: string
+  tokenEncryptionKey?: string
+  sendsPerMinute: number
+  sendsPerDay: number
+  sendWaitMs: number
+  sendConcurrency: number
+  giveUpAfterMs: number
+  retentionMs: number
+  shutdownTimeoutMs: number
+  apiRateLimitPerMinute: number
+  corsOrigins: string[]
+  logLevel: LogLevel
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Reads the configuration; throws `ConfigError` with one line naming the first bad variable. */
+export function readConfig(env: Record<string, string | undefined>): Config {
+  const cleaned: Record<string, string> = {}
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') cleaned[key] = value
+  }
+  const parsed = envSchema.safeParse(cleaned)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const name = String(issue?.path[0] ?? 'environment')
+    throw new ConfigError(`${name} is invalid: ${issue?.message ?? 'bad value'}`)
+  }
+  const e = parsed.data
+  if ((e.GOOGLE_CLIENT_ID === undefined) !== (e.GOOGLE_CLIENT_SECRET === undefined)) {
+    throw new ConfigError('GOOGLE_CLIENT_SECRET is invalid: set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither')
+  }
+  const sandbox = e.GOOGLE_CLIENT_ID === undefined
+  if (!sandbox) {
+    for (const name of ['API_KEYS', 'ADMIN_TOKEN', 'TOKEN_ENCRYPTION_KEY'] as const) {
+      if (e[name] === undefined || (Array.isArray(e[name]) && e[name].length === 0)) {
+        throw new ConfigError(`${name} is missing: it is required when GOOGLE_CLIENT_ID is set`)
+      }
+    }
+  }
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    publicUrlFixed: e.PUBLIC_URL !== undefined,
+    dataDir: e.DATA_DIR,
+    endpoints: {
+      authUrl: e.GOOGLE_AUTH_URL,
+      tokenUrl: e.GOOGLE_TOKEN_URL,
+      revokeUrl: e.GOOGLE_REVOKE_URL,
+      userinfoUrl: e.GOOGLE_USERINFO_URL,
+      gmailApiUrl: e.GMAIL_API_URL.endsWith('/') ? e.GMAIL_API_URL : `${e.GMAIL_API_URL}/`,
+    },
+    sendsPerMinute: e.GMAIL_SENDS_PER_MINUTE,
+    sendsPerDay: e.GMAIL_SENDS_PER_DAY,
+    sendWaitMs: e.SEND_WAIT_MS,
+    sendConcurrency: e.SEND_CONCURRENCY,
+    giveUpAfterMs: e.GIVE_UP_AFTER_MS,
+    retentionMs: e.RETENTION_DAYS * 24 * 3_600_000,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    corsOrigins: e.CORS_ORIGINS ?? [],
+    logLevel: e.LOG_LEVEL,
+  }
+  if (!sandbox) config.google = { clientId: e.GOOGLE_CLIENT_ID!, clientSecret: e.GOOGLE_CLIENT_SECRET! }
+  if (e.API_KEYS !== undefined && e.API_KEYS.length > 0) config.apiKeys = e.API_KEYS
+  if (e.ADMIN_TOKEN !== undefined) config.adminToken = e.ADMIN_TOKEN
+  if (e.TOKEN_ENCRYPTION_KEY !== undefined) config.tokenEncryptionKey = e.TOKEN_ENCRYPTION_KEY
+  return config
+}
+
+/** Sandbox mode: no Google client configured, the built-in emulator stands in for Google. */
+export function isSandbox(config: Config): boolean {
+  return config.google === undefined
+}

@@ -1,0 +1,75 @@
+/**
+ * Turns one caller's input into a composed message and its outbox entry:
+ * validation, the sending account, MIME composition, the size limit.
+ */
+import { ServiceError } from '../domain/errors.ts'
+import { formatMailbox } from '../domain/mail/address.ts'
+import type { MailInput } from '../domain/mail/input.ts'
+import { MAX_MESSAGE_BYTES, type Mailbox } from '../domain/mail/message.ts'
+import type { OutboxEntry } from '../domain/mail/record.ts'
+import { toMail } from '../domain/mail/to-mail.ts'
+import { composeMessage } from '../domain/mime/compose.ts'
+import type { Clock } from '../domain/ports.ts'
+import type { AccountService } from './accounts.ts'
+import { hashMailInput } from './input-hash.ts'
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
+
+/** A placeholder sender so that input errors are reported before a missing account. */
+const NO_DEFAULT: Mailbox = { address: 'default-account@invalid' }
+
+export async function prepareMessage(
+  input: MailInput,
+  deps: { accounts: AccountService; clock: Clock; newId: () => string; newBoundary: () => string },
+): Promise<{ entry: OutboxEntry; raw: Uint8Array }> {
+  let defaultFrom: Mailbox = NO_DEFAULT
+  if (input.from === undefined) {
+    try {
+      defaultFrom = { address: (await deps.accounts.resolveSender(undefined)).email }
+    } catch {
+      // Reported below, once the input itself is known to be valid.
+    }
+  }
+  const mail = toMail(input, { defaultFrom })
+  const account = await deps.accounts.resolveSender(input.from === undefined ? undefined : mail.from.address)
+  const now = deps.clock.now()
+  const id = deps.newId()
+  const domain = account.email.split('@')[1] ?? 'localhost'
+  const messageId = `<${id}@${domain}>`
+  const raw = composeMessage(mail, { date: new Date(now), messageId, boundary: deps.newBoundary })
+  if (raw.byteLength > MAX_MESSAGE_BYTES) {
+    throw new ServiceError(
+      'PAYLOAD_TOO_LARGE',
+      `The composed message is ${raw.byteLength} bytes; Gmail takes at most ${MAX_MESSAGE_BYTES} bytes (35 MiB)`,
+    )
+  }
+  const sendAt = input.sendAt === undefined ? undefined : Date.parse(input.sendAt)
+  const status =
+    sendAt !== undefined && sendAt > now ? 'scheduled' : account.status === 'connected' ? 'queued' : 'held'
+  const entry: OutboxEntry = {
+    id,
+    account: account.email,
+    from: formatMailbox(mail.from),
+    to: mail.to.map(formatMailbox),
+    cc: mail.cc.map(formatMailbox),
+    bcc: mail.bcc.map(formatMailbox),
+    subject: mail.subject,
+    status,
+    createdAt: now,
+    attempts: 0,
+    attemptLog: [],
+    size: raw.byteLength,
+    messageId,
+    updatedAt: now,
+  }
+  if (sendAt !== undefined && sendAt > now) entry.sendAt = sendAt
+  if (mail.threadId !== undefined) entry.threadId = mail.threadId
+  if (input.idempotencyKey !== undefined) {
+    entry.idempotencyKey = input.idempotencyKey
+    entry.inputHash = await hashMailInput(input)
+  }
+  if (status === 'held') {
+    entry.error = { code: 'REAUTHORIZATION_REQUIRED', message: 'The sending account needs reauthorization by an admin' }
+  }
+  return { entry, raw }
+}

@@ -1,0 +1,60 @@
+/**
+ * The Node entry point: `npm start`. Listens first (so that PORT=0 works and
+ * sandbox mode knows its port), then composes the service behind it.
+ */
+import { serve } from '@hono/node-server'
+import { type Config, ConfigError, readConfig } from './app/config.ts'
+import { composeService, type Service } from './app/composition.ts'
+import { printStartBanner } from './app/start-banner.ts'
+
+let config: Config
+try {
+  config = readConfig(process.env)
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`Configuration error: ${error.message}\n`)
+    process.exit(1)
+  }
+  throw error
+}
+
+let service: Service | undefined
+const server = serve({
+  fetch: (request, env) =>
+    service ? service.app.fetch(request, env) : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } }),
+  port: config.port,
+  hostname: config.host,
+})
+
+server.once('listening', async () => {
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  try {
+    service = await composeService({ config, boundPort: port })
+  } catch (error) {
+    const message = error instanceof ConfigError ? `Configuration error: ${error.message}` : `Start failed: ${(error as Error).message}`
+    process.stderr.write(`${message}\n`)
+    process.exit(1)
+  }
+  printStartBanner(service, port, (line) => process.stdout.write(`${line}\n`))
+})
+
+server.once('error', (error: NodeJS.ErrnoException) => {
+  process.stderr.write(`Start failed: cannot listen on ${config.host}:${config.port} (${error.code ?? error.message})\n`)
+  process.exit(1)
+})
+
+let stopping = false
+const stop = async (signal: string) => {
+  if (stopping) return
+  stopping = true
+  service?.logger.info('Shutting down', { signal })
+  server.close()
+  try {
+    await service?.shutdown()
+  } finally {
+    process.exit(0)
+  }
+}
+process.on('SIGTERM', () => void stop('SIGTERM'))
+process.on('SIGINT', () => void stop('SIGINT'))

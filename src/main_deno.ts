@@ -1,0 +1,66 @@
+/**
+ * The Deno entry point: `deno task start`. The same composition and Hono
+ * app as on Node, served by `Deno.serve`.
+ */
+import { type Config, ConfigError, readConfig } from './app/config.ts'
+import { composeService, type Service } from './app/composition.ts'
+import { printStartBanner } from './app/start-banner.ts'
+
+interface DenoServer {
+  finished: Promise<void>
+  shutdown(): Promise<void>
+}
+interface DenoRuntime {
+  env: { toObject(): Record<string, string> }
+  exit(code: number): never
+  addSignalListener(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void
+  serve(
+    options: { port: number; hostname: string; onListen?: (address: { port: number }) => void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): DenoServer
+}
+declare const Deno: DenoRuntime
+
+const print = (line: string) => console.log(line)
+
+let config: Config
+try {
+  config = readConfig(Deno.env.toObject())
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`Configuration error: ${error.message}`)
+    Deno.exit(1)
+  }
+  throw error
+}
+
+let service: Service | undefined
+let resolvePort: (port: number) => void = () => {}
+const bound = new Promise<number>((resolve) => {
+  resolvePort = resolve
+})
+const server = Deno.serve(
+  { port: config.port, hostname: config.host, onListen: (address) => resolvePort(address.port) },
+  (request) =>
+    service ? service.app.fetch(request) : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } }),
+)
+const port = await bound
+try {
+  service = await composeService({ config, boundPort: port })
+} catch (error) {
+  const message = error instanceof ConfigError ? `Configuration error: ${error.message}` : `Start failed: ${(error as Error).message}`
+  console.error(message)
+  Deno.exit(1)
+}
+printStartBanner(service, port, print)
+
+let stopping = false
+const stop = async () => {
+  if (stopping) return
+  stopping = true
+  await server.shutdown()
+  await service?.shutdown()
+  Deno.exit(0)
+}
+Deno.addSignalListener('SIGTERM', () => void stop())
+Deno.addSignalListener('SIGINT', () => void stop())
