@@ -31,7 +31,8 @@ export function createMailClient(options: MailClientOptions) {
       httpBatchLink({
         url: options.url,
         headers: () => ({ Authorization: `Bearer ${options.apiKey}` }),
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+        // tRPC's FetchEsque differs from the DOM type only in optional-property strictness.
+        ...(options.fetch ? { fetch: options.fetch as never } : {}),
       }),
     ],
   })

@@ -3,8 +3,9 @@
  * sandbox mode knows its port), then composes the service behind it.
  */
 import { serve } from '@hono/node-server'
-import { type Config, ConfigError, readConfig } from './app/config.ts'
+import { tuneKeepAlive } from './adapters/http/node-server.ts'
 import { composeService, type Service } from './app/composition.ts'
+import { type Config, ConfigError, readConfig } from './app/config.ts'
 import { printStartBanner } from './app/start-banner.ts'
 
 let config: Config
@@ -21,10 +22,16 @@ try {
 let service: Service | undefined
 const server = serve({
   fetch: (request, env) =>
-    service ? service.app.fetch(request, env) : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } }),
+    service
+      ? service.app.fetch(request, env)
+      : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } }),
   port: config.port,
   hostname: config.host,
 })
+
+// Clients (and load balancers) close idle connections first; a server that closes them
+// itself can race a client reusing the socket for a POST, which is then lost with ECONNRESET.
+tuneKeepAlive(server)
 
 server.once('listening', async () => {
   const address = server.address()
@@ -32,7 +39,10 @@ server.once('listening', async () => {
   try {
     service = await composeService({ config, boundPort: port })
   } catch (error) {
-    const message = error instanceof ConfigError ? `Configuration error: ${error.message}` : `Start failed: ${(error as Error).message}`
+    const message =
+      error instanceof ConfigError
+        ? `Configuration error: ${error.message}`
+        : `Start failed: ${(error as Error).message}`
     process.stderr.write(`${message}\n`)
     process.exit(1)
   }
@@ -40,7 +50,9 @@ server.once('listening', async () => {
 })
 
 server.once('error', (error: NodeJS.ErrnoException) => {
-  process.stderr.write(`Start failed: cannot listen on ${config.host}:${config.port} (${error.code ?? error.message})\n`)
+  process.stderr.write(
+    `Start failed: cannot listen on ${config.host}:${config.port} (${error.code ?? error.message})\n`,
+  )
   process.exit(1)
 })
 

@@ -2,8 +2,9 @@
  * The Deno entry point: `deno task start`. The same composition and Hono
  * app as on Node, served by `Deno.serve`.
  */
-import { type Config, ConfigError, readConfig } from './app/config.ts'
+
 import { composeService, type Service } from './app/composition.ts'
+import { type Config, ConfigError, readConfig } from './app/config.ts'
 import { printStartBanner } from './app/start-banner.ts'
 
 interface DenoServer {
@@ -42,13 +43,18 @@ const bound = new Promise<number>((resolve) => {
 const server = Deno.serve(
   { port: config.port, hostname: config.host, onListen: (address) => resolvePort(address.port) },
   (request) =>
-    service ? service.app.fetch(request) : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } }),
+    service
+      ? service.app.fetch(request)
+      : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } }),
 )
 const port = await bound
 try {
   service = await composeService({ config, boundPort: port })
 } catch (error) {
-  const message = error instanceof ConfigError ? `Configuration error: ${error.message}` : `Start failed: ${(error as Error).message}`
+  const message =
+    error instanceof ConfigError
+      ? `Configuration error: ${error.message}`
+      : `Start failed: ${(error as Error).message}`
   console.error(message)
   Deno.exit(1)
 }

@@ -19,7 +19,8 @@ export function toAccountStatus(account: Account): AccountStatus {
     isDefault: account.isDefault,
     connectedAt: new Date(account.connectedAt).toISOString(),
   }
-  if (account.lastRefreshAt !== undefined) status.lastRefreshAt = new Date(account.lastRefreshAt).toISOString()
+  if (account.lastRefreshAt !== undefined)
+    status.lastRefreshAt = new Date(account.lastRefreshAt).toISOString()
   if (account.lastError !== undefined) status.lastError = account.lastError
   return status
 }

@@ -62,7 +62,8 @@ export function createAccountService(deps: {
       const all = await accounts.list()
       const usable = all.filter((account) => account.status !== 'revoked')
       if (address === undefined) {
-        const chosen = usable.find((account) => account.isDefault) ?? (usable.length === 1 ? usable[0] : undefined)
+        const chosen =
+          usable.find((account) => account.isDefault) ?? (usable.length === 1 ? usable[0] : undefined)
         if (!chosen) {
           throw new ServiceError(
             'ACCOUNT_NOT_CONNECTED',
@@ -75,7 +76,10 @@ export function createAccountService(deps: {
       }
       const match = usable.find((account) => account.email === address.toLowerCase())
       if (!match) {
-        throw new ServiceError('ACCOUNT_NOT_CONNECTED', `The sender ${JSON.stringify(address)} is not a connected account`)
+        throw new ServiceError(
+          'ACCOUNT_NOT_CONNECTED',
+          `The sender ${JSON.stringify(address)} is not a connected account`,
+        )
       }
       return match
     },
@@ -85,7 +89,8 @@ export function createAccountService(deps: {
         const all = await accounts.list()
         if (account.isDefault) {
           for (const other of all) {
-            if (other.email !== account.email && other.isDefault) await accounts.save({ ...other, isDefault: false })
+            if (other.email !== account.email && other.isDefault)
+              await accounts.save({ ...other, isDefault: false })
           }
         }
         await accounts.save(account)
@@ -96,7 +101,8 @@ export function createAccountService(deps: {
         const account = await accounts.get(email)
         if (!account) return
         await accounts.save(applyRefreshOutcome(account, { kind: 'refreshed', tokens }, clock.now()))
-        if (tokens.refreshToken !== undefined) logger.info('Google rotated the refresh token', { account: email })
+        if (tokens.refreshToken !== undefined)
+          logger.info('Google rotated the refresh token', { account: email })
       }),
 
     markReauthorizationRequired: (email) =>
@@ -114,7 +120,8 @@ export function createAccountService(deps: {
         throw new ServiceError('BAD_REQUEST', 'A disconnected account cannot be the default')
       }
       for (const other of await accounts.list()) {
-        if (other.isDefault && other.email !== account.email) await accounts.save({ ...other, isDefault: false })
+        if (other.isDefault && other.email !== account.email)
+          await accounts.save({ ...other, isDefault: false })
       }
       await accounts.save({ ...account, isDefault: true })
     },
@@ -127,7 +134,9 @@ export function createAccountService(deps: {
           try {
             await deps.oauth.revoke(token)
           } catch {
-            logger.warn('Google did not confirm the revocation; the tokens are forgotten anyway', { account: account.email })
+            logger.warn('Google did not confirm the revocation; the tokens are forgotten anyway', {
+              account: account.email,
+            })
           }
         }
         await accounts.save(disconnectAccount(account))

@@ -31,7 +31,12 @@ export interface CallbackQuery {
 export type CallbackResult =
   | { kind: 'connected'; email: string; reconnected: boolean; released: number }
   | { kind: 'consent_required'; url: string; state: string }
-  | { kind: 'failed'; code: 'OAUTH_DENIED' | 'OAUTH_STATE_INVALID' | 'OAUTH_EXCHANGE_FAILED' | 'OAUTH_SCOPE_MISSING'; message: string; loginHint?: string }
+  | {
+      kind: 'failed'
+      code: 'OAUTH_DENIED' | 'OAUTH_STATE_INVALID' | 'OAUTH_EXCHANGE_FAILED' | 'OAUTH_SCOPE_MISSING'
+      message: string
+      loginHint?: string
+    }
 
 export interface Authorization {
   start(options: { loginHint?: string }): Promise<StartedAuthorization>
@@ -108,7 +113,12 @@ export function createAuthorization(deps: {
         }
       }
       if (query.code === undefined || query.code.length === 0) {
-        return { kind: 'failed', code: 'OAUTH_EXCHANGE_FAILED', message: 'Google sent no authorization code', ...hint }
+        return {
+          kind: 'failed',
+          code: 'OAUTH_EXCHANGE_FAILED',
+          message: 'Google sent no authorization code',
+          ...hint,
+        }
       }
       try {
         const granted = await deps.oauth.exchangeCode({ code: query.code, codeVerifier: item.codeVerifier })
@@ -126,7 +136,8 @@ export function createAuthorization(deps: {
           return {
             kind: 'failed',
             code: 'OAUTH_SCOPE_MISSING',
-            message: 'Google did not grant permission to send mail; allow “Send email on your behalf” and try again',
+            message:
+              'Google did not grant permission to send mail; allow “Send email on your behalf” and try again',
             loginHint: email,
           }
         }
@@ -140,8 +151,12 @@ export function createAuthorization(deps: {
         return { kind: 'connected', email, reconnected: decision.reconnected, released }
       } catch (caught) {
         const message =
-          caught instanceof ServiceError ? caught.message : 'The authorization code could not be exchanged with Google'
-        deps.logger.warn('Authorization failed', { code: caught instanceof ServiceError ? caught.code : 'INTERNAL' })
+          caught instanceof ServiceError
+            ? caught.message
+            : 'The authorization code could not be exchanged with Google'
+        deps.logger.warn('Authorization failed', {
+          code: caught instanceof ServiceError ? caught.code : 'INTERNAL',
+        })
         return { kind: 'failed', code: 'OAUTH_EXCHANGE_FAILED', message, ...hint }
       }
     },

@@ -54,13 +54,15 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
   if (!config.publicUrlFixed) config = { ...config, publicUrl: `http://localhost:${options.boundPort}` }
 
   await ensureDataDir(config.dataDir)
-  const sandbox = config.google === undefined ? await prepareSandbox(config, options.boundPort, clock) : undefined
+  const sandbox =
+    config.google === undefined ? await prepareSandbox(config, options.boundPort, clock) : undefined
   if (sandbox) config = sandbox.config
 
   const google = config.google!
   const adminToken = config.adminToken!
   const keyText = config.tokenEncryptionKey!
-  for (const secret of [google.clientSecret, adminToken, keyText, ...(config.apiKeys ?? [])]) logger.addSecret(secret)
+  for (const secret of [google.clientSecret, adminToken, keyText, ...(config.apiKeys ?? [])])
+    logger.addSecret(secret)
 
   let keys: Uint8Array[]
   try {
@@ -70,7 +72,11 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
   }
   const cipher = createTokenCipher(keys)
   const accountsRepo = await openAccountRepository({ dataDir: config.dataDir, cipher })
-  const outbox = await openOutboxRepository({ dataDir: config.dataDir, clock, retentionMs: config.retentionMs })
+  const outbox = await openOutboxRepository({
+    dataDir: config.dataDir,
+    clock,
+    retentionMs: config.retentionMs,
+  })
 
   const oauth = createGoogleOAuth({
     clientId: google.clientId,
@@ -104,12 +110,17 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     getAccount: (email) => accounts.get(email),
     createClient: (credentials, onTokens) => oauth.authorizedClient(credentials, onTokens),
     onTokens: (email, tokens) => {
-      accounts.recordTokens(email, tokens).catch(() => logger.error('Could not store refreshed tokens', { account: email }))
+      accounts
+        .recordTokens(email, tokens)
+        .catch(() => logger.error('Could not store refreshed tokens', { account: email }))
     },
   })
   forget = (email) => sessions.forget(email)
 
-  const gmail = createGmailTransport({ rootUrl: config.endpoints.gmailApiUrl, authFor: (email) => sessions.clientFor(email) })
+  const gmail = createGmailTransport({
+    rootUrl: config.endpoints.gmailApiUrl,
+    authFor: (email) => sessions.clientFor(email),
+  })
   delivery = createDeliveryEngine({
     outbox,
     gmail,

@@ -17,18 +17,21 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 /** Variables whose values are secrets: their values never appear in an error. */
-export const SECRET_VARIABLES = ['GOOGLE_CLIENT_SECRET', 'API_KEYS', 'ADMIN_TOKEN', 'TOKEN_ENCRYPTION_KEY'] as const
+export const SECRET_VARIABLES = [
+  'GOOGLE_CLIENT_SECRET',
+  'API_KEYS',
+  'ADMIN_TOKEN',
+  'TOKEN_ENCRYPTION_KEY',
+] as const
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 const url = z.url({ protocol: /^https?$/ })
-const list = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  )
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+)
 
 const envSchema = z.object({
   PORT: integer(0, 65_535).default(3000),
@@ -72,7 +75,13 @@ export interface Config {
   dataDir: string
   /** Absent: sandbox mode. */
   google?: GoogleClientConfig
-  endpoints: { authUrl: string; tokenUrl: string; revokeUrl: string; userinfoUrl: string; gmailApiUrl: string }
+  endpoints: {
+    authUrl: string
+    tokenUrl: string
+    revokeUrl: string
+    userinfoUrl: string
+    gmailApiUrl: string
+  }
   apiKeys?: string[]
   adminToken?: string
   tokenEncryptionKey?: string
@@ -109,7 +118,9 @@ export function readConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data
   if ((e.GOOGLE_CLIENT_ID === undefined) !== (e.GOOGLE_CLIENT_SECRET === undefined)) {
-    throw new ConfigError('GOOGLE_CLIENT_SECRET is invalid: set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither')
+    throw new ConfigError(
+      'GOOGLE_CLIENT_SECRET is invalid: set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither',
+    )
   }
   const sandbox = e.GOOGLE_CLIENT_ID === undefined
   if (!sandbox) {

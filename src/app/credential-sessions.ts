@@ -39,7 +39,8 @@ export function createCredentialSessions<Client>(deps: {
         }
         const credentials: StoredCredentials = { refreshToken: account.refreshToken }
         if (account.accessToken !== undefined) credentials.accessToken = account.accessToken
-        if (account.accessTokenExpiresAt !== undefined) credentials.accessTokenExpiresAt = account.accessTokenExpiresAt
+        if (account.accessTokenExpiresAt !== undefined)
+          credentials.accessTokenExpiresAt = account.accessTokenExpiresAt
         return deps.createClient(credentials, (tokens) => deps.onTokens(email, tokens))
       })()
       clients.set(email, created)

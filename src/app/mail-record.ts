@@ -39,7 +39,10 @@ export function toMailRecord(entry: OutboxEntry): MailRecord {
   if (entry.sentAt !== undefined) record.sentAt = iso(entry.sentAt)
   if (entry.gmailMessageId !== undefined) record.gmailMessageId = entry.gmailMessageId
   if (entry.gmailThreadId !== undefined) record.gmailThreadId = entry.gmailThreadId
-  if (entry.error !== undefined && (entry.status === 'failed' || entry.status === 'held' || entry.status === 'queued')) {
+  if (
+    entry.error !== undefined &&
+    (entry.status === 'failed' || entry.status === 'held' || entry.status === 'queued')
+  ) {
     record.error = entry.error
   }
   return record

@@ -43,12 +43,18 @@ export function createMailService(deps: MailServiceDeps): MailService {
       } catch (caught) {
         if (isServiceError(caught) && caught.code === 'BAD_REQUEST' && inputs.length > 1) {
           const prefix = pathPrefix(index)
-          issues.push(...(caught.issues.length > 0 ? caught.issues : [{ path: '', message: caught.message }]).map((issue) => ({
-            path: issue.path ? `${prefix}.${issue.path}` : prefix,
-            message: issue.message,
-          })))
+          issues.push(
+            ...(caught.issues.length > 0 ? caught.issues : [{ path: '', message: caught.message }]).map(
+              (issue) => ({
+                path: issue.path ? `${prefix}.${issue.path}` : prefix,
+                message: issue.message,
+              }),
+            ),
+          )
         } else if (isServiceError(caught) && inputs.length > 1) {
-          throw new ServiceError(caught.code, `Message ${index}: ${caught.message}`, { issues: caught.issues })
+          throw new ServiceError(caught.code, `Message ${index}: ${caught.message}`, {
+            issues: caught.issues,
+          })
         } else {
           throw caught
         }
@@ -64,7 +70,8 @@ export function createMailService(deps: MailServiceDeps): MailService {
       for (const item of prepared) {
         const key = item.entry.idempotencyKey
         if (key !== undefined) {
-          const earlier = byKey.get(key) ?? (await outbox.findByIdempotencyKey(key, now - IDEMPOTENCY_WINDOW_MS))
+          const earlier =
+            byKey.get(key) ?? (await outbox.findByIdempotencyKey(key, now - IDEMPOTENCY_WINDOW_MS))
           if (earlier) {
             if (earlier.inputHash !== item.entry.inputHash) {
               throw new ServiceError(
@@ -111,7 +118,8 @@ export function createMailService(deps: MailServiceDeps): MailService {
       return (await settle(await accept([input], () => '')))[0]!
     },
     async sendBatch(inputs) {
-      if (inputs.length === 0) throw badRequest('A batch needs at least one message', [{ path: 'messages', message: 'Empty' }])
+      if (inputs.length === 0)
+        throw badRequest('A batch needs at least one message', [{ path: 'messages', message: 'Empty' }])
       return settle(await accept(inputs, (index) => `messages.${index}`))
     },
     get: current,

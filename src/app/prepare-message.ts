@@ -69,7 +69,10 @@ export async function prepareMessage(
     entry.inputHash = await hashMailInput(input)
   }
   if (status === 'held') {
-    entry.error = { code: 'REAUTHORIZATION_REQUIRED', message: 'The sending account needs reauthorization by an admin' }
+    entry.error = {
+      code: 'REAUTHORIZATION_REQUIRED',
+      message: 'The sending account needs reauthorization by an admin',
+    }
   }
   return { entry, raw }
 }

@@ -7,7 +7,11 @@ export interface RateLimiter {
   take(key: string): number
 }
 
-export function createRateLimiter(options: { perMinute: number; burst?: number; now: () => number }): RateLimiter {
+export function createRateLimiter(options: {
+  perMinute: number
+  burst?: number
+  now: () => number
+}): RateLimiter {
   const { perMinute, now } = options
   const capacity = Math.max(1, options.burst ?? Math.ceil(perMinute / 6))
   const perMs = perMinute / 60_000

@@ -3,13 +3,14 @@
  * Google emulator mounted on the service's own port, and the real Google
  * adapters pointed at it. Loopback only.
  */
-import type { Hono, MiddlewareHandler } from 'hono'
+
 import { join } from 'node:path'
+import type { Hono, MiddlewareHandler } from 'hono'
 import { readOptionalFile, writePrivateFile } from '../adapters/data-dir/data-dir.ts'
 import { loadOrCreateSandboxSecrets } from '../adapters/data-dir/sandbox-secrets.ts'
+import { createTokenCipher, parseEncryptionKeys } from '../adapters/lowdb/token-cipher.ts'
 import { createEmulatorControlApi } from '../adapters/sandbox/control-api.ts'
 import { createGoogleEmulator, type EmulatorControl } from '../adapters/sandbox/emulator.ts'
-import { createTokenCipher, parseEncryptionKeys } from '../adapters/lowdb/token-cipher.ts'
 import type { Clock } from '../domain/ports.ts'
 import { type Config, ConfigError } from './config.ts'
 
@@ -32,13 +33,20 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
 
 export async function prepareSandbox(config: Config, boundPort: number, clock: Clock): Promise<Sandbox> {
   if (!LOOPBACK.has(config.host) && !config.host.startsWith('127.')) {
-    throw new ConfigError(`HOST is invalid: sandbox mode listens on loopback only (set GOOGLE_CLIENT_ID to serve on ${config.host})`)
+    throw new ConfigError(
+      `HOST is invalid: sandbox mode listens on loopback only (set GOOGLE_CLIENT_ID to serve on ${config.host})`,
+    )
   }
   const secrets = await loadOrCreateSandboxSecrets(config.dataDir)
   const adminToken = config.adminToken ?? secrets.adminToken
   const apiKeys = config.apiKeys ?? [secrets.apiKey]
   const tokenEncryptionKey = config.tokenEncryptionKey ?? secrets.tokenEncryptionKey
-  const internalHost = config.host === '::1' || config.host === '[::1]' ? '[::1]' : config.host.startsWith('127.') ? config.host : '127.0.0.1'
+  const internalHost =
+    config.host === '::1' || config.host === '[::1]'
+      ? '[::1]'
+      : config.host.startsWith('127.')
+        ? config.host
+        : '127.0.0.1'
   const internal = `http://${internalHost}:${boundPort}${EMULATOR_PREFIX}`
   const sandboxConfig: Config = {
     ...config,
@@ -81,7 +89,10 @@ export async function prepareSandbox(config: Config, boundPort: number, clock: C
       app.route('/admin/sandbox/api', createEmulatorControlApi(emulator.control))
     },
     async persist() {
-      await writePrivateFile(grantsPath, await cipher.encrypt(JSON.stringify(emulator.control.exportGrants())))
+      await writePrivateFile(
+        grantsPath,
+        await cipher.encrypt(JSON.stringify(emulator.control.exportGrants())),
+      )
     },
   }
 }

@@ -7,7 +7,12 @@ import type { Service } from './composition.ts'
 
 export function printStartBanner(service: Service, port: number, print: (line: string) => void): void {
   const { config, sandbox } = service
-  service.logger.info('Listening', { port, host: config.host, publicUrl: config.publicUrl, sandbox: sandbox !== undefined })
+  service.logger.info('Listening', {
+    port,
+    host: config.host,
+    publicUrl: config.publicUrl,
+    sandbox: sandbox !== undefined,
+  })
   if (!sandbox) return
   print('')
   print('  Sandbox mode: Google is emulated on this machine; nothing leaves it.')

@@ -7,7 +7,9 @@ import { manualTime } from '../fakes/clock.ts'
 import { fakeGmail } from '../fakes/gmail.ts'
 import { memoryOutbox } from '../fakes/repositories.ts'
 
-export function deliveryHarness(options: { limits?: PacingLimits; concurrency?: number; giveUpAfterMs?: number } = {}) {
+export function deliveryHarness(
+  options: { limits?: PacingLimits; concurrency?: number; giveUpAfterMs?: number } = {},
+) {
   const time = manualTime()
   const gmail = fakeGmail()
   const outbox = memoryOutbox()
@@ -50,7 +52,12 @@ export function deliveryHarness(options: { limits?: PacingLimits; concurrency?: 
     }
   }
   const accept = async (...entries: OutboxEntry[]) => {
-    await outbox.accept(entries.map((item) => ({ entry: item, raw: new TextEncoder().encode(`Subject: ${item.subject}\r\n\r\nx`) })))
+    await outbox.accept(
+      entries.map((item) => ({
+        entry: item,
+        raw: new TextEncoder().encode(`Subject: ${item.subject}\r\n\r\nx`),
+      })),
+    )
     for (const item of entries) engine.enqueue(item)
   }
   const statusOf = async (id: string) => (await outbox.get(id))?.status

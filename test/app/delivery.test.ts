@@ -9,7 +9,12 @@ describe('delivery engine', () => {
     await h.accept(message)
     await h.time.advance(0)
     const stored = await h.outbox.get(message.id)
-    expect(stored).toMatchObject({ status: 'sent', attempts: 1, gmailMessageId: 'gm-1', gmailThreadId: 'th-gm-1' })
+    expect(stored).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      gmailMessageId: 'gm-1',
+      gmailThreadId: 'th-gm-1',
+    })
     expect(h.gmail.sent).toHaveLength(1)
   })
 
@@ -19,7 +24,11 @@ describe('delivery engine', () => {
     const message = h.entry()
     await h.accept(message)
     await h.time.advance(0)
-    expect(await h.outbox.get(message.id)).toMatchObject({ status: 'queued', attempts: 1, error: { code: 'GMAIL_RATE_LIMITED' } })
+    expect(await h.outbox.get(message.id)).toMatchObject({
+      status: 'queued',
+      attempts: 1,
+      error: { code: 'GMAIL_RATE_LIMITED' },
+    })
     await h.time.advance(29_000)
     expect(h.gmail.sent).toHaveLength(0)
     await h.time.advance(1_500)
@@ -43,7 +52,11 @@ describe('delivery engine', () => {
     const message = h.entry()
     await h.accept(message)
     await h.time.advance(600_000)
-    expect(await h.outbox.get(message.id)).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'GMAIL_REJECTED' } })
+    expect(await h.outbox.get(message.id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'GMAIL_REJECTED' },
+    })
     expect(h.gmail.calls).toBe(1)
   })
 
@@ -53,7 +66,10 @@ describe('delivery engine', () => {
     const message = h.entry()
     await h.accept(message)
     await h.time.advance(10 * 60_000)
-    expect(await h.outbox.get(message.id)).toMatchObject({ status: 'failed', error: { code: 'GMAIL_UNAVAILABLE' } })
+    expect(await h.outbox.get(message.id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'GMAIL_UNAVAILABLE' },
+    })
   })
 
   it('holds the rest of an account’s mail on invalid_grant and sends it all, in order, once released', async () => {
@@ -131,14 +147,17 @@ describe('delivery engine', () => {
     await h.accept(...Array.from({ length: 90 }, () => h.entry()))
     await h.time.advance(4 * 60_000)
     expect(sendTimes).toHaveLength(90)
-    for (let i = 30; i < sendTimes.length; i++) expect(sendTimes[i]! - sendTimes[i - 30]!).toBeGreaterThan(60_000)
+    for (let i = 30; i < sendTimes.length; i++)
+      expect(sendTimes[i]! - sendTimes[i - 30]!).toBeGreaterThan(60_000)
   })
 
   it('resumes pending and interrupted messages on start', async () => {
     const h = deliveryHarness()
     const queued = h.entry()
     const interrupted = h.entry({ status: 'sending', attempts: 1 })
-    await h.outbox.accept([queued, interrupted].map((entry) => ({ entry, raw: new TextEncoder().encode('x') })))
+    await h.outbox.accept(
+      [queued, interrupted].map((entry) => ({ entry, raw: new TextEncoder().encode('x') })),
+    )
     await h.engine.start()
     await h.time.advance(0)
     expect(await h.statusOf(queued.id)).toBe('sent')

@@ -23,7 +23,11 @@ export function fakeGmail(): FakeGmail {
       const error = queue.shift()
       if (error) throw error
       const id = `gm-${sent.length + 1}`
-      const item: FakeGmail['sent'][number] = { account: request.account, raw: new TextDecoder().decode(request.raw), id }
+      const item: FakeGmail['sent'][number] = {
+        account: request.account,
+        raw: new TextDecoder().decode(request.raw),
+        id,
+      }
       if (request.threadId !== undefined) item.threadId = request.threadId
       sent.push(item)
       return { id, threadId: request.threadId ?? `th-${id}` }
@@ -33,7 +37,11 @@ export function fakeGmail(): FakeGmail {
 }
 
 export const rateLimited = (retryAfterMs?: number) =>
-  new ServiceError('GMAIL_RATE_LIMITED', 'Gmail said 429', { retryable: true, ...(retryAfterMs ? { retryAfterMs } : {}) })
+  new ServiceError('GMAIL_RATE_LIMITED', 'Gmail said 429', {
+    retryable: true,
+    ...(retryAfterMs ? { retryAfterMs } : {}),
+  })
 export const unavailable = () => new ServiceError('GMAIL_UNAVAILABLE', 'Gmail said 503', { retryable: true })
 export const rejected = () => new ServiceError('GMAIL_REJECTED', 'Gmail said 400: invalid To header')
-export const invalidGrant = () => new ServiceError('REAUTHORIZATION_REQUIRED', 'Google refused the refresh token')
+export const invalidGrant = () =>
+  new ServiceError('REAUTHORIZATION_REQUIRED', 'Google refused the refresh token')

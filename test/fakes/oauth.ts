@@ -25,7 +25,11 @@ export function fakeOAuth(): FakeOAuth {
       return { codeVerifier: `verifier-${counter}`, codeChallenge: `challenge-${counter}` }
     },
     authorizationUrl(request) {
-      const params = new URLSearchParams({ state: request.state, code_challenge: request.codeChallenge, prompt: 'consent' })
+      const params = new URLSearchParams({
+        state: request.state,
+        code_challenge: request.codeChallenge,
+        prompt: 'consent',
+      })
       if (request.loginHint) params.set('login_hint', request.loginHint)
       return `https://accounts.example/auth?${params}`
     },

@@ -19,7 +19,10 @@ export function memoryAccounts(initial: Account[] = []): AccountRepository & { a
   }
 }
 
-export function memoryOutbox(): OutboxRepository & { entries: Map<string, OutboxEntry>; bodies: Map<string, Uint8Array> } {
+export function memoryOutbox(): OutboxRepository & {
+  entries: Map<string, OutboxEntry>
+  bodies: Map<string, Uint8Array>
+} {
   const entries = new Map<string, OutboxEntry>()
   const bodies = new Map<string, Uint8Array>()
   return {
@@ -50,9 +53,13 @@ export function memoryOutbox(): OutboxRepository & { entries: Map<string, Outbox
       return { items: items.slice(0, query.limit).map((entry) => structuredClone(entry)) }
     },
     pending: async () =>
-      [...entries.values()].filter((entry) => !isFinished(entry.status)).map((entry) => structuredClone(entry)),
+      [...entries.values()]
+        .filter((entry) => !isFinished(entry.status))
+        .map((entry) => structuredClone(entry)),
     findByIdempotencyKey: async (key, since) => {
-      const found = [...entries.values()].find((entry) => entry.idempotencyKey === key && entry.createdAt >= since)
+      const found = [...entries.values()].find(
+        (entry) => entry.idempotencyKey === key && entry.createdAt >= since,
+      )
       return found ? structuredClone(found) : undefined
     },
     sentSince: async (account, since) =>
@@ -61,7 +68,10 @@ export function memoryOutbox(): OutboxRepository & { entries: Map<string, Outbox
         .map((entry) => entry.sentAt!)
         .sort((a, b) => a - b),
     countByStatus: async () => {
-      const counts = Object.fromEntries(MAIL_STATUSES.map((status) => [status, 0])) as Record<MailStatus, number>
+      const counts = Object.fromEntries(MAIL_STATUSES.map((status) => [status, 0])) as Record<
+        MailStatus,
+        number
+      >
       for (const entry of entries.values()) counts[entry.status]++
       return counts
     },

@@ -21,7 +21,10 @@ export const SANDBOX_SECRETS_FILE = 'sandbox-secrets.json'
 
 function randomText(bytes: number): string {
   const data = crypto.getRandomValues(new Uint8Array(bytes))
-  return btoa(String.fromCharCode(...data)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...data))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }
 
 function randomKey(): string {
@@ -36,11 +39,15 @@ export async function loadOrCreateSandboxSecrets(dataDir: string): Promise<Sandb
     try {
       json = JSON.parse(text)
     } catch {
-      throw new Error(`${SANDBOX_SECRETS_FILE} in DATA_DIR is not valid JSON; remove it to generate new sandbox secrets`)
+      throw new Error(
+        `${SANDBOX_SECRETS_FILE} in DATA_DIR is not valid JSON; remove it to generate new sandbox secrets`,
+      )
     }
     const parsed = secretsSchema.safeParse(json)
     if (parsed.success) return parsed.data
-    throw new Error(`${SANDBOX_SECRETS_FILE} in DATA_DIR is damaged; remove it to generate new sandbox secrets`)
+    throw new Error(
+      `${SANDBOX_SECRETS_FILE} in DATA_DIR is damaged; remove it to generate new sandbox secrets`,
+    )
   }
   const secrets: SandboxSecrets = {
     adminToken: `adm_${randomText(24)}`,

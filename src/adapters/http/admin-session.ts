@@ -26,8 +26,11 @@ export interface AdminSessions {
 
 export async function createAdminSessions(adminToken: string): Promise<AdminSessions> {
   const material = await crypto.subtle.digest('SHA-256', encoder.encode(`admin-session:${adminToken}`))
-  const key = await crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  const nonce = () => Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')
+  const key = await crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ])
+  const nonce = () =>
+    Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')
   return {
     async issue(now) {
       const body = `v1.${now + SESSION_LIFETIME_MS}.${nonce()}`

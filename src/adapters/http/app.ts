@@ -14,8 +14,8 @@ import { adminRoutes } from './admin-routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { healthRoutes } from './health-routes.ts'
 import { oauthRoutes } from './oauth-routes.ts'
-import { securityHeaders } from './security-headers.ts'
 import { bearerToken } from './secrets.ts'
+import { securityHeaders } from './security-headers.ts'
 import { type Caller, createContextInner } from './trpc/context.ts'
 import { appRouter } from './trpc/router.ts'
 
@@ -45,7 +45,15 @@ export function createHttpApp(deps: HttpDeps): Hono {
       maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       onError: (c) =>
         c.json(
-          [{ error: { message: 'The request body is too large', code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } }][0],
+          [
+            {
+              error: {
+                message: 'The request body is too large',
+                code: -32600,
+                data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 },
+              },
+            },
+          ][0],
           413,
         ),
     }),
@@ -60,10 +68,11 @@ export function createHttpApp(deps: HttpDeps): Hono {
         const keyId = presented === undefined ? undefined : await deps.apiKeys.verify(presented)
         const caller: Caller | undefined = keyId === undefined ? undefined : { keyId }
         const waitMs = caller ? deps.rateLimiter.take(caller.keyId) : 0
-        return createContextInner({ mail: deps.mail, accounts: deps.accounts }, caller, waitMs > 0 ? waitMs : undefined) as unknown as Record<
-          string,
-          unknown
-        >
+        return createContextInner(
+          { mail: deps.mail, accounts: deps.accounts },
+          caller,
+          waitMs > 0 ? waitMs : undefined,
+        ) as unknown as Record<string, unknown>
       },
       onError: ({ error }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') {

@@ -75,9 +75,17 @@ export function oauthRoutes(deps: HttpDeps): Hono {
       setState(c, result.state)
       return c.redirect(result.url, 302)
     }
-    const retry = result.loginHint === undefined ? '/oauth/login' : `/oauth/login?login_hint=${encodeURIComponent(result.loginHint)}`
+    const retry =
+      result.loginHint === undefined
+        ? '/oauth/login'
+        : `/oauth/login?login_hint=${encodeURIComponent(result.loginHint)}`
     return c.html(
-      oauthFailurePage({ sandbox: deps.sandbox, title: TITLES[result.code], message: result.message, retryUrl: retry }),
+      oauthFailurePage({
+        sandbox: deps.sandbox,
+        title: TITLES[result.code],
+        message: result.message,
+        retryUrl: retry,
+      }),
       400,
     )
   })

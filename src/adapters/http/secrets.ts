@@ -28,7 +28,9 @@ export interface ApiKeyCheck {
  */
 export async function createApiKeyCheck(entries: string[]): Promise<ApiKeyCheck> {
   const digests = await Promise.all(
-    entries.map(async (entry) => (entry.startsWith('sha256:') ? entry.slice(7).toLowerCase() : await sha256Hex(entry))),
+    entries.map(async (entry) =>
+      entry.startsWith('sha256:') ? entry.slice(7).toLowerCase() : await sha256Hex(entry),
+    ),
   )
   return {
     async verify(presented) {

@@ -2,13 +2,15 @@
  * One structured logger: JSON lines on a sink (stdout by default), with
  * secrets redacted by field name and by value, at any depth.
  */
-import type { LogFields, Logger } from '../../app/logger.ts'
+
 import type { LogLevel } from '../../app/config.ts'
+import type { LogFields, Logger } from '../../app/logger.ts'
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 const REDACTED = '[redacted]'
 /** Field names whose values are never written, whatever they hold. */
-const SECRET_FIELD = /token|secret|password|authorization|cookie|api[-_]?key|credential|code_?verifier|^code$|^raw$/i
+const SECRET_FIELD =
+  /token|secret|password|authorization|cookie|api[-_]?key|credential|code_?verifier|^code$|^raw$/i
 
 export interface JsonLoggerOptions {
   level: LogLevel
@@ -49,7 +51,12 @@ export function createJsonLogger(options: JsonLoggerOptions): JsonLogger {
 
   const log = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < threshold) return
-    const record = { time: new Date(now()).toISOString(), level, msg: scrub(message), ...(fields ? (redact(fields, 0) as object) : {}) }
+    const record = {
+      time: new Date(now()).toISOString(),
+      level,
+      msg: scrub(message),
+      ...(fields ? (redact(fields, 0) as object) : {}),
+    }
     write(JSON.stringify(record))
   }
 

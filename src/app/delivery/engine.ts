@@ -4,7 +4,13 @@
  * It is the only writer of live outbox entries once they are accepted.
  */
 import { decideAfterFailure } from '../../domain/delivery/after-failure.ts'
-import { DAY_MS, nextSendTime, type PacingLimits, pruneSendTimes, sendWindows } from '../../domain/delivery/pacing.ts'
+import {
+  DAY_MS,
+  nextSendTime,
+  type PacingLimits,
+  pruneSendTimes,
+  sendWindows,
+} from '../../domain/delivery/pacing.ts'
 import { ServiceError } from '../../domain/errors.ts'
 import type { DeliveryAttempt, OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
 import type { Clock, GmailPort, OutboxRepository } from '../../domain/ports.ts'
@@ -162,7 +168,11 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       entry.nextAttemptAt = decision.at
       record(entry, { at: now, outcome: 'retry', error })
       insertWaiting(lane, entry)
-      logger.warn('Delivery will be retried', { id: entry.id, code: error.code, retryInMs: decision.at - now })
+      logger.warn('Delivery will be retried', {
+        id: entry.id,
+        code: error.code,
+        retryInMs: decision.at - now,
+      })
     } else if (decision.kind === 'hold') {
       entry.status = 'held'
       record(entry, { at: now, outcome: 'held', error })
@@ -212,7 +222,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
 
     async waitForAttempt(id, ms) {
       const entry = live.get(id)
-      if (!entry || entry.status !== 'queued' || ms <= 0) return
+      if (!entry || (entry.status !== 'queued' && entry.status !== 'sending') || ms <= 0) return
       await waiters.wait(id, ms)
     },
 
@@ -228,7 +238,10 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       }
       const { lane, entry } = found
       if (entry.status === 'sending') {
-        throw new ServiceError('BAD_REQUEST', 'The message is being sent; only a queued, scheduled or held message can be canceled')
+        throw new ServiceError(
+          'BAD_REQUEST',
+          'The message is being sent; only a queued, scheduled or held message can be canceled',
+        )
       }
       removeWaiting(lane, id)
       live.delete(id)
@@ -243,10 +256,17 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       const stored = live.get(id) ?? (await outbox.get(id))
       if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
       if (stored.status !== 'failed') {
-        throw new ServiceError('BAD_REQUEST', `The message is ${stored.status}; only a failed message can be retried`)
+        throw new ServiceError(
+          'BAD_REQUEST',
+          `The message is ${stored.status}; only a failed message can be retried`,
+        )
       }
       const lane = laneOf(stored.account)
-      const entry: OutboxEntry = { ...stored, status: lane.held ? 'held' : 'queued', attemptLog: [...stored.attemptLog] }
+      const entry: OutboxEntry = {
+        ...stored,
+        status: lane.held ? 'held' : 'queued',
+        attemptLog: [...stored.attemptLog],
+      }
       delete entry.nextAttemptAt
       record(entry, { at: clock.now(), outcome: 'released' })
       await persist(entry)

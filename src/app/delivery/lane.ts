@@ -29,7 +29,8 @@ export function insertWaiting(lane: Lane, entry: OutboxEntry): void {
   while (low < high) {
     const mid = (low + high) >>> 1
     const other = list[mid]!
-    const before = other.createdAt < entry.createdAt || (other.createdAt === entry.createdAt && other.id < entry.id)
+    const before =
+      other.createdAt < entry.createdAt || (other.createdAt === entry.createdAt && other.id < entry.id)
     if (before) low = mid + 1
     else high = mid
   }

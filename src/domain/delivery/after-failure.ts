@@ -12,10 +12,7 @@ export interface AttemptFailure {
   retryAfterMs?: number | undefined
 }
 
-export type FailureDecision =
-  | { kind: 'retry'; at: number }
-  | { kind: 'hold' }
-  | { kind: 'fail' }
+export type FailureDecision = { kind: 'retry'; at: number } | { kind: 'hold' } | { kind: 'fail' }
 
 export interface FailureContext {
   /** Attempts made so far, this one included. */

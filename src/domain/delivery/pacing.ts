@@ -41,7 +41,11 @@ export function sendWindows(limits: PacingLimits): SendWindow[] {
  * The earliest time at or after `now` when one more send keeps every window,
  * given the start times of earlier sends (ascending).
  */
-export function nextSendTime(sendTimes: readonly number[], now: number, windows: readonly SendWindow[]): number {
+export function nextSendTime(
+  sendTimes: readonly number[],
+  now: number,
+  windows: readonly SendWindow[],
+): number {
   let earliest = now
   for (const window of windows) {
     const inWindow = countSince(sendTimes, now - window.ms)

@@ -4,7 +4,11 @@ import { decideCallback } from '../../../src/domain/credentials/callback.ts'
 
 const SCOPES = ['https://www.googleapis.com/auth/gmail.send', 'openid', 'email']
 const now = 1_800_000_000_000
-const granted = (extra: Partial<GrantedTokens> = {}): GrantedTokens => ({ accessToken: 'at-new', scopes: SCOPES, ...extra })
+const granted = (extra: Partial<GrantedTokens> = {}): GrantedTokens => ({
+  accessToken: 'at-new',
+  scopes: SCOPES,
+  ...extra,
+})
 const stored = (extra: Partial<Account> = {}): Account => ({
   email: 'support@example.com',
   status: 'connected',
@@ -37,7 +41,12 @@ describe('decideCallback (the seed credential rule)', () => {
   })
 
   it('does not make a second account the default', () => {
-    const decision = decideCallback({ email: 'b@example.com', granted: granted({ refreshToken: 'rt' }), hasOtherAccounts: true, now })
+    const decision = decideCallback({
+      email: 'b@example.com',
+      granted: granted({ refreshToken: 'rt' }),
+      hasOtherAccounts: true,
+      now,
+    })
     expect(decision.kind === 'store' && decision.account.isDefault).toBe(false)
   })
 
@@ -54,13 +63,21 @@ describe('decideCallback (the seed credential rule)', () => {
   })
 
   it('keeps and uses the stored refresh token when none comes back', () => {
-    const decision = decideCallback({ email: 'support@example.com', granted: granted(), existing: stored(), hasOtherAccounts: false, now })
+    const decision = decideCallback({
+      email: 'support@example.com',
+      granted: granted(),
+      existing: stored(),
+      hasOtherAccounts: false,
+      now,
+    })
     expect(decision.kind === 'store' && decision.account.refreshToken).toBe('rt-old')
     expect(decision.kind === 'store' && decision.account.accessToken).toBe('at-new')
   })
 
   it('sends the admin back with consent forced when there is no refresh token at all', () => {
-    expect(decideCallback({ email: 'new@example.com', granted: granted(), hasOtherAccounts: false, now })).toEqual({
+    expect(
+      decideCallback({ email: 'new@example.com', granted: granted(), hasOtherAccounts: false, now }),
+    ).toEqual({
       kind: 'consent_required',
     })
   })
@@ -80,11 +97,18 @@ describe('decideCallback (the seed credential rule)', () => {
     const decision = decideCallback({
       email: 'support@example.com',
       granted: granted({ refreshToken: 'rt-fresh' }),
-      existing: stored({ status: 'reauthorization_required', lastError: { code: 'REAUTHORIZATION_REQUIRED', message: 'x' } }),
+      existing: stored({
+        status: 'reauthorization_required',
+        lastError: { code: 'REAUTHORIZATION_REQUIRED', message: 'x' },
+      }),
       hasOtherAccounts: false,
       now,
     })
-    expect(decision).toMatchObject({ kind: 'store', reconnected: true, account: { status: 'connected', refreshToken: 'rt-fresh' } })
+    expect(decision).toMatchObject({
+      kind: 'store',
+      reconnected: true,
+      account: { status: 'connected', refreshToken: 'rt-fresh' },
+    })
     expect(decision.kind === 'store' && decision.account.lastError).toBeUndefined()
   })
 

@@ -15,8 +15,17 @@ const account: Account = {
 
 describe('applyRefreshOutcome', () => {
   it('records a fresh access token and keeps the refresh token when Google did not rotate it', () => {
-    const next = applyRefreshOutcome(account, { kind: 'refreshed', tokens: { accessToken: 'at-2', expiresAt: 200, scopes: [] } }, 50)
-    expect(next).toMatchObject({ accessToken: 'at-2', accessTokenExpiresAt: 200, refreshToken: 'rt-1', lastRefreshAt: 50 })
+    const next = applyRefreshOutcome(
+      account,
+      { kind: 'refreshed', tokens: { accessToken: 'at-2', expiresAt: 200, scopes: [] } },
+      50,
+    )
+    expect(next).toMatchObject({
+      accessToken: 'at-2',
+      accessTokenExpiresAt: 200,
+      refreshToken: 'rt-1',
+      lastRefreshAt: 50,
+    })
   })
 
   it('replaces the refresh token when Google rotated it', () => {
@@ -36,13 +45,21 @@ describe('applyRefreshOutcome', () => {
   })
 
   it('keeps the account connected on a transient failure, noting the error', () => {
-    const next = applyRefreshOutcome(account, { kind: 'transient', code: 'NETWORK', message: 'Connection reset' }, 50)
+    const next = applyRefreshOutcome(
+      account,
+      { kind: 'transient', code: 'NETWORK', message: 'Connection reset' },
+      50,
+    )
     expect(next).toMatchObject({ status: 'connected', refreshToken: 'rt-1', lastError: { code: 'NETWORK' } })
   })
 
   it('clears the last error after a successful refresh', () => {
     const failed = applyRefreshOutcome(account, { kind: 'transient', code: 'NETWORK', message: 'x' }, 50)
-    const next = applyRefreshOutcome(failed, { kind: 'refreshed', tokens: { accessToken: 'a', scopes: [] } }, 60)
+    const next = applyRefreshOutcome(
+      failed,
+      { kind: 'refreshed', tokens: { accessToken: 'a', scopes: [] } },
+      60,
+    )
     expect(next.lastError).toBeUndefined()
   })
 })

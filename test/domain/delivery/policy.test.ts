@@ -21,23 +21,32 @@ describe('decideAfterFailure', () => {
   const context = { attempts: 1, since: 0, now: 1_000, giveUpAfterMs: 86_400_000, random: () => 0.5 }
 
   it('retries a rate limit later', () => {
-    const decision = decideAfterFailure({ code: 'GMAIL_RATE_LIMITED', message: '', retryable: true, retryAfterMs: 5_000 }, context)
+    const decision = decideAfterFailure(
+      { code: 'GMAIL_RATE_LIMITED', message: '', retryable: true, retryAfterMs: 5_000 },
+      context,
+    )
     expect(decision).toEqual({ kind: 'retry', at: 6_000 })
   })
 
   it('fails a rejected message at once', () => {
-    expect(decideAfterFailure({ code: 'GMAIL_REJECTED', message: '', retryable: false }, context)).toEqual({ kind: 'fail' })
+    expect(decideAfterFailure({ code: 'GMAIL_REJECTED', message: '', retryable: false }, context)).toEqual({
+      kind: 'fail',
+    })
   })
 
   it('holds a message whose account needs reauthorization', () => {
-    expect(decideAfterFailure({ code: 'REAUTHORIZATION_REQUIRED', message: '', retryable: false }, context)).toEqual({
+    expect(
+      decideAfterFailure({ code: 'REAUTHORIZATION_REQUIRED', message: '', retryable: false }, context),
+    ).toEqual({
       kind: 'hold',
     })
   })
 
   it('gives up on retryable errors after the configured time', () => {
     const late = { ...context, now: 86_400_000 }
-    expect(decideAfterFailure({ code: 'GMAIL_UNAVAILABLE', message: '', retryable: true }, late)).toEqual({ kind: 'fail' })
+    expect(decideAfterFailure({ code: 'GMAIL_UNAVAILABLE', message: '', retryable: true }, late)).toEqual({
+      kind: 'fail',
+    })
   })
 })
 

@@ -14,7 +14,11 @@ export function consolePage(options: {
 }): Markup {
   const needs = options.accounts.filter((account) => account.status === 'reauthorization_required')
   return page(
-    { title: 'Console', sandbox: options.sandbox, ...(options.csrf ? { signOut: { csrf: options.csrf } } : {}) },
+    {
+      title: 'Console',
+      sandbox: options.sandbox,
+      ...(options.csrf ? { signOut: { csrf: options.csrf } } : {}),
+    },
     html`<h1>Console</h1>
 ${options.notice ? html`<div class="banner success" role="status"><p>Connected ${options.notice}.</p></div>` : ''}
 ${needs.map(

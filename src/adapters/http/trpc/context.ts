@@ -22,7 +22,11 @@ export interface TrpcContext extends ServiceContext {
   rateLimitedForMs?: number
 }
 
-export function createContextInner(services: ServiceContext, caller?: Caller, rateLimitedForMs?: number): TrpcContext {
+export function createContextInner(
+  services: ServiceContext,
+  caller?: Caller,
+  rateLimitedForMs?: number,
+): TrpcContext {
   const context: TrpcContext = { ...services }
   if (caller) context.caller = caller
   if (rateLimitedForMs !== undefined) context.rateLimitedForMs = rateLimitedForMs

@@ -27,7 +27,11 @@ export function toTrpcError(caught: unknown): TRPCError {
     const code = TRPC_CODES[caught.code]
     if (code) return new TRPCError({ code, message: caught.message, cause: caught })
   }
-  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'An internal error occurred', cause: caught })
+  return new TRPCError({
+    code: 'INTERNAL_SERVER_ERROR',
+    message: 'An internal error occurred',
+    cause: caught,
+  })
 }
 
 export interface ErrorData {

@@ -14,7 +14,9 @@ export const router = t.router
 /** A procedure for holders of an API key, within their rate budget; service errors mapped. */
 export const apiProcedure = t.procedure.use(async ({ ctx, next }) => {
   if (!ctx.caller) {
-    throw toTrpcError(new ServiceError('UNAUTHORIZED', 'An API key is required: send Authorization: Bearer <key>'))
+    throw toTrpcError(
+      new ServiceError('UNAUTHORIZED', 'An API key is required: send Authorization: Bearer <key>'),
+    )
   }
   if (ctx.rateLimitedForMs !== undefined) {
     const seconds = Math.max(1, Math.ceil(ctx.rateLimitedForMs / 1000))

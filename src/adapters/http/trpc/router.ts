@@ -12,13 +12,17 @@ import { apiProcedure, router } from './init.ts'
 const idInput = z.strictObject({ id: z.string().min(1).max(128) })
 
 const mailRouter = router({
-  send: apiProcedure.input(mailInputSchema).mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.send(input))),
+  send: apiProcedure
+    .input(mailInputSchema)
+    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.send(input))),
 
   sendBatch: apiProcedure
     .input(z.strictObject({ messages: z.array(mailInputSchema).min(1).max(100) }))
     .mutation(async ({ ctx, input }) => (await ctx.mail.sendBatch(input.messages)).map(toMailRecord)),
 
-  get: apiProcedure.input(idInput).query(async ({ ctx, input }) => toMailRecord(await ctx.mail.get(input.id))),
+  get: apiProcedure
+    .input(idInput)
+    .query(async ({ ctx, input }) => toMailRecord(await ctx.mail.get(input.id))),
 
   list: apiProcedure
     .input(
@@ -41,10 +45,14 @@ const mailRouter = router({
         : { items: page.items.map(toMailRecord), nextCursor: page.nextCursor }
     }),
 
-  cancel: apiProcedure.input(idInput).mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.cancel(input.id))),
+  cancel: apiProcedure
+    .input(idInput)
+    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.cancel(input.id))),
 
   /** Not in the first contract: puts a failed message back in the queue. */
-  retry: apiProcedure.input(idInput).mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.retry(input.id))),
+  retry: apiProcedure
+    .input(idInput)
+    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.retry(input.id))),
 })
 
 const accountsRouter = router({

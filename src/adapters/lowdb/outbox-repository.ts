@@ -1,0 +1,236 @@
+/**
+ * The repository behind `openOutboxRepository`: keeps the live file, the
+ * history, the bodies and the in-memory index in step.
+ */
+import type { Low } from 'lowdb'
+import { ServiceError } from '../../domain/errors.ts'
+import { isFinished, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
+import type { Clock, OutboxPage, OutboxRepository } from '../../domain/ports.ts'
+import type { HistoryLog } from './history-log.ts'
+import { Gate, KeyedLocks } from './keyed-locks.ts'
+import { assertStorableId, type MessageBodies } from './message-bodies.ts'
+import { decodeCursor, encodeCursor } from './outbox-cursor.ts'
+import { type IndexedMessage, indexedMessage, type OutboxIndex } from './outbox-index.ts'
+import type { LiveFile, StoredVersion } from './outbox-schema.ts'
+import { sweepHistory } from './outbox-sweep.ts'
+
+const UNFINISHED: readonly MailStatus[] = ['queued', 'scheduled', 'sending', 'held']
+
+export interface OutboxStore extends OutboxRepository {
+  /** Drops finished messages older than the retention, and their bodies; returns how many. */
+  sweep(): Promise<number>
+  /** Waits for changes in flight, then refuses new ones. */
+  close(): Promise<void>
+}
+
+/**
+ * The outbox over its three kinds of files (see `openOutboxRepository`).
+ * Changes of one message run in call order; changes of different messages
+ * overlap, and their writes are group-committed.
+ */
+export class LowdbOutbox implements OutboxStore {
+  readonly #live: Low<LiveFile>
+  readonly #index: OutboxIndex
+  readonly #history: HistoryLog
+  readonly #bodies: MessageBodies
+  readonly #clock: Clock
+  readonly #retentionMs: number
+  readonly #gate = new Gate()
+  readonly #locks = new KeyedLocks()
+  #nextSeq: number
+  #closed = false
+
+  constructor(parts: {
+    live: Low<LiveFile>
+    index: OutboxIndex
+    history: HistoryLog
+    bodies: MessageBodies
+    nextSeq: number
+    clock: Clock
+    retentionMs: number
+  }) {
+    this.#live = parts.live
+    this.#index = parts.index
+    this.#history = parts.history
+    this.#bodies = parts.bodies
+    this.#nextSeq = parts.nextSeq
+    this.#clock = parts.clock
+    this.#retentionMs = parts.retentionMs
+  }
+
+  async accept(messages: Array<{ entry: OutboxEntry; raw: Uint8Array }>): Promise<void> {
+    const ids = messages.map((message) => message.entry.id)
+    for (const message of messages) {
+      assertStorableId(message.entry.id)
+      if (isFinished(message.entry.status)) {
+        throw new ServiceError('INTERNAL', 'Only unfinished messages can be accepted into the outbox')
+      }
+    }
+    if (new Set(ids).size !== ids.length) throw new ServiceError('CONFLICT', 'Two messages share one id')
+    if (messages.length === 0) return
+    await this.#change(ids, async () => {
+      for (const id of ids) {
+        if (this.#index.get(id) !== undefined || this.#live.data.entries[id] !== undefined) {
+          throw new ServiceError('CONFLICT', `A message with id ${id} already exists`)
+        }
+      }
+      await this.#bodies.writeAll(messages.map((message) => ({ id: message.entry.id, raw: message.raw })))
+      const versions = messages.map((message) => this.#version(message.entry))
+      for (const version of versions) this.#live.data.entries[version.entry.id] = version
+      try {
+        await this.#live.write()
+      } catch (error) {
+        for (const version of versions) {
+          const id = version.entry.id
+          if (this.#live.data.entries[id] === version) delete this.#live.data.entries[id]
+        }
+        await this.#bodies.remove(ids)
+        throw error
+      }
+      for (const version of versions) this.#index.put(liveMessage(version))
+    })
+  }
+
+  async update(entry: OutboxEntry): Promise<void> {
+    await this.#change([entry.id], async () => {
+      const current = this.#index.get(entry.id)
+      if (current === undefined) throw new ServiceError('NOT_FOUND', 'No message with this id')
+      const version = this.#version(entry)
+      if (isFinished(entry.status)) await this.#finish(version, current)
+      else await this.#keepLive(version)
+    })
+  }
+
+  async get(id: string): Promise<OutboxEntry | undefined> {
+    const message = this.#index.get(id)
+    if (message === undefined) return undefined
+    if (message.place.kind === 'live') return structuredClone(message.place.entry)
+    // Look again inside the gate: a sweep may have moved the line meanwhile.
+    return this.#gate.shared(async () => {
+      const current = this.#index.get(id)
+      return current === undefined ? undefined : (await this.#entriesOf([current]))[0]
+    })
+  }
+
+  async readRaw(id: string): Promise<Uint8Array> {
+    return this.#bodies.read(id)
+  }
+
+  async list(query: { status?: MailStatus; limit: number; cursor?: string }): Promise<OutboxPage> {
+    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+    return this.#gate.shared(async () => {
+      const limit = Math.max(0, Math.floor(query.limit))
+      const { items, more } = this.#index.page(query.status, limit, before)
+      const page: OutboxPage = { items: await this.#entriesOf(items) }
+      const last = items.at(-1)
+      if (more && last !== undefined) page.nextCursor = encodeCursor(last)
+      return page
+    })
+  }
+
+  async pending(): Promise<OutboxEntry[]> {
+    return this.#entriesOf(this.#index.inStatuses(UNFINISHED))
+  }
+
+  async findByIdempotencyKey(key: string, since: number): Promise<OutboxEntry | undefined> {
+    const id = this.#index.idempotent(key, since)
+    return id === undefined ? undefined : this.get(id)
+  }
+
+  async sentSince(account: string, since: number): Promise<number[]> {
+    return this.#index.sentSince(account, since)
+  }
+
+  async countByStatus(): Promise<Record<MailStatus, number>> {
+    return this.#index.countByStatus()
+  }
+
+  async sweep(): Promise<number> {
+    return this.#gate.exclusive(async () => {
+      this.#assertOpen()
+      return sweepHistory({
+        index: this.#index,
+        history: this.#history,
+        bodies: this.#bodies,
+        cutoff: this.#clock.now() - this.#retentionMs,
+      })
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.#gate.exclusive(async () => {
+      this.#closed = true
+    })
+  }
+
+  /** Runs a change with the store open and `ids` held. */
+  async #change(ids: readonly string[], task: () => Promise<void>): Promise<void> {
+    await this.#gate.shared(async () => {
+      this.#assertOpen()
+      await this.#locks.run(ids, task)
+    })
+  }
+
+  /** Finished: history first, then out of the live file, so a crash in between leaves the newer version. */
+  async #finish(version: StoredVersion, current: IndexedMessage): Promise<void> {
+    const location = await this.#history.append(version)
+    const id = version.entry.id
+    if (current.place.kind === 'live' && this.#live.data.entries[id] !== undefined) {
+      delete this.#live.data.entries[id]
+      // The change is already durable in the history, whose newer `seq` wins
+      // on open; the next successful live write drops the stale copy.
+      await this.#live.write().catch(() => {})
+    }
+    this.#index.put(indexedMessage(version.entry, version.seq, { kind: 'history', ...location }))
+    if (version.entry.status === 'sent' || version.entry.status === 'canceled')
+      await this.#bodies.remove([id])
+  }
+
+  async #keepLive(version: StoredVersion): Promise<void> {
+    const id = version.entry.id
+    const previous = this.#live.data.entries[id]
+    this.#live.data.entries[id] = version
+    try {
+      await this.#live.write()
+    } catch (error) {
+      if (this.#live.data.entries[id] === version) {
+        if (previous === undefined) delete this.#live.data.entries[id]
+        else this.#live.data.entries[id] = previous
+      }
+      throw error
+    }
+    this.#index.put(liveMessage(version))
+  }
+
+  #version(entry: OutboxEntry): StoredVersion {
+    const version = { seq: this.#nextSeq, entry: structuredClone(entry) }
+    this.#nextSeq += 1
+    return version
+  }
+
+  /** Full entries (copies) for indexed messages, reading finished ones from the history. */
+  async #entriesOf(messages: readonly IndexedMessage[]): Promise<OutboxEntry[]> {
+    const locations = messages.flatMap((message) => (message.place.kind === 'history' ? [message.place] : []))
+    const stored = await this.#history.read(locations)
+    let next = 0
+    return messages.map((message) => {
+      if (message.place.kind === 'live') return structuredClone(message.place.entry)
+      const entry = stored[next++]!.entry
+      if (entry.id !== message.id) {
+        throw new ServiceError(
+          'STORAGE',
+          `The history file ${message.place.segment} does not match its index`,
+        )
+      }
+      return entry
+    })
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ServiceError('STORAGE', 'The outbox is closed')
+  }
+}
+
+function liveMessage(version: StoredVersion): IndexedMessage {
+  return indexedMessage(version.entry, version.seq, { kind: 'live', entry: version.entry })
+}

@@ -1,0 +1,127 @@
+/**
+ * Public types of the built-in Google emulator (OAuth 2.0 + Gmail send),
+ * re-exported by `emulator.ts`.
+ */
+import type { Hono } from 'hono'
+
+/** An OAuth client the emulator knows, as registered in a Google Cloud project. */
+export interface EmulatedClient {
+  clientId: string
+  clientSecret: string
+  /** When given, `redirect_uri` must equal one of these exactly (Google compares byte for byte). */
+  redirectUris?: string[]
+}
+
+export interface GoogleEmulatorOptions {
+  /** Epoch milliseconds; default `Date.now`. */
+  clock?: { now(): number }
+  /** Lifetime of access tokens; default 3599 like Google. */
+  accessTokenTtlSeconds?: number
+  /** When true every refresh returns a new refresh_token and the old one stops working. */
+  rotateRefreshTokens?: boolean
+  /** When absent any client id/secret is accepted. */
+  clients?: EmulatedClient[]
+  /** Token and id generation; default `crypto.randomUUID`-based. */
+  random?: () => string
+}
+
+/** The emulated Google endpoints, as fault and statistics keys. */
+export type EmulatorEndpoint = 'auth' | 'token' | 'userinfo' | 'revoke' | 'send' | 'upload'
+
+export const EMULATOR_ENDPOINTS: readonly EmulatorEndpoint[] = [
+  'auth',
+  'token',
+  'userinfo',
+  'revoke',
+  'send',
+  'upload',
+]
+
+/** A failure the emulator plays instead of (or around) a normal answer. */
+export type Fault =
+  /** A Google-style error body with this status (429 and others carry Retry-After when given). */
+  | { kind: 'status'; status: number; reason?: string; retryAfterSeconds?: number }
+  /** The connection is destroyed before answering; a message is NOT stored. */
+  | { kind: 'reset' }
+  /** The request is carried out (a message is stored), then the connection is destroyed. */
+  | { kind: 'reset-after-send' }
+  /** The answer comes after this many milliseconds (real time). */
+  | { kind: 'delay'; ms: number }
+
+/** A message that reached the emulated Gmail, as the sender's Sent folder holds it. */
+export interface ReceivedMessage {
+  id: string
+  threadId: string
+  /** Lower-case email of the authorized account that sent it. */
+  account: string
+  /** The RFC 5322 message exactly as received (Bcc kept, as in Gmail's Sent copy). */
+  raw: Uint8Array
+  /** Epoch ms. */
+  receivedAt: number
+  via: 'json' | 'media' | 'multipart'
+  /** Address of the From header; the account when there is none. */
+  from: string
+  /** Addresses of the To header. */
+  to: string[]
+  /** Addresses of the Cc header. */
+  cc: string[]
+  /** Addresses of the Bcc header. */
+  bcc: string[]
+  /** Every address Gmail delivers to: To, Cc and Bcc, in that order, without duplicates. */
+  recipients: string[]
+  /** Decoded Subject (RFC 2047 words decoded); empty when absent. */
+  subject: string
+  /** The Message-ID header, angle brackets included, when present. */
+  messageIdHeader?: string
+  /** Bytes of `raw`. */
+  size: number
+}
+
+export interface EmulatorStats {
+  calls: Record<EmulatorEndpoint, number>
+  /** Requests refused by the per-user quota (not counting injected 429s). */
+  rateLimited: number
+  faultsInjected: number
+}
+
+export interface FaultRate {
+  probability: number
+  faults: Fault[]
+  random?: () => number
+}
+
+/** What tests and the admin console drive the emulator with. */
+export interface EmulatorControl {
+  /** Newest first. */
+  mailbox(): ReceivedMessage[]
+  message(id: string): ReceivedMessage | undefined
+  clearMailbox(): void
+  /** Queued, consumed one per request of that endpoint, in order. */
+  injectFaults(endpoint: EmulatorEndpoint, faults: Fault[]): void
+  /** Each request fails with that probability, picking a fault from the list; `undefined` clears. */
+  setFaultRate(endpoint: EmulatorEndpoint, rate: FaultRate | undefined): void
+  /** Per user, sliding 60 s window over send + upload; over it: 429 userRateLimitExceeded with Retry-After. */
+  setQuota(quota: { sendsPerMinute: number } | undefined): void
+  /** All its refresh and access tokens die (refresh gives invalid_grant, the API 401). */
+  revokeAccount(email: string): void
+  /** Every access token expires now (refresh still works). */
+  expireAccessTokens(): void
+  /**
+   * Runs the consent decision (Allow) for an authorization URL without a
+   * browser; resolves to the redirect URL (`redirect_uri?code=..&state=..`).
+   * Rejects when the request is invalid.
+   */
+  approveConsent(authorizationUrl: string, email: string): Promise<string>
+  stats(): EmulatorStats
+  /** Forgets everything: grants, mailbox, faults, quota, statistics. */
+  reset(): void
+  /** Consents and tokens, to keep connected accounts across restarts. */
+  exportGrants(): unknown
+  /** Replaces consents and tokens with exported ones; throws on malformed data. */
+  importGrants(data: unknown): void
+}
+
+export interface GoogleEmulator {
+  app: Hono
+  control: EmulatorControl
+}

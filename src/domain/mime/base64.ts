@@ -1,0 +1,228 @@
+/**
+ * Base64 (RFC 4648 §4) and base64url (§5), runtime-neutral: the fastest
+ * primitive the runtime has (`Uint8Array.prototype.toBase64`, else Node's or
+ * Deno's global `Buffer`), else a table-driven encoder in plain JavaScript.
+ */
+
+interface NativeUint8Array {
+  toBase64?: (options?: { alphabet?: 'base64' | 'base64url'; omitPadding?: boolean }) => string
+}
+interface NativeUint8ArrayConstructor {
+  fromBase64?: (text: string) => Uint8Array
+}
+interface BufferView {
+  toString(encoding: 'base64' | 'base64url', start?: number, end?: number): string
+  byteOffset: number
+  byteLength: number
+  buffer: ArrayBufferLike
+}
+interface BufferConstructor {
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): BufferView
+  from(text: string, encoding: 'base64'): BufferView
+}
+
+const hasToBase64 = typeof (Uint8Array.prototype as NativeUint8Array).toBase64 === 'function'
+const hasFromBase64 = typeof (Uint8Array as NativeUint8ArrayConstructor).fromBase64 === 'function'
+const NodeBuffer = (globalThis as unknown as { Buffer?: BufferConstructor }).Buffer
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+const URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+const STANDARD_CODES = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0))
+const URL_CODES = Uint8Array.from(URL_ALPHABET, (char) => char.charCodeAt(0))
+/** Character code to 6-bit value; 64 for whitespace, 255 for anything else. */
+const DECODE = new Uint8Array(128).fill(255)
+for (let i = 0; i < 64; i++) DECODE[ALPHABET.charCodeAt(i)] = i
+for (const whitespace of [9, 10, 13, 32]) DECODE[whitespace] = 64
+
+/** RFC 2045 §6.8: at most 76 characters a line. */
+export const BASE64_LINE = 76
+const BYTES_PER_LINE = 57
+/** Input encoded per native call when wrapping lines: large enough to amortize the call, small enough to keep strings short. */
+const BLOCK_BYTES = BYTES_PER_LINE * 16_384
+
+const ascii = new TextEncoder()
+const latin1 = new TextDecoder('latin1')
+
+/** Standard base64 with padding, on one line. */
+export function encodeBase64(bytes: Uint8Array): string {
+  if (hasToBase64) return (bytes as NativeUint8Array).toBase64!()
+  if (NodeBuffer !== undefined) return bufferView(bytes).toString('base64')
+  return encodePure(bytes, STANDARD_CODES, true)
+}
+
+/** RFC 4648 §5 base64url without padding, as Gmail's `raw` field wants it. */
+export function encodeBase64Url(bytes: Uint8Array): string {
+  if (hasToBase64) return (bytes as NativeUint8Array).toBase64!({ alphabet: 'base64url', omitPadding: true })
+  if (NodeBuffer !== undefined) return bufferView(bytes).toString('base64url')
+  return encodePure(bytes, URL_CODES, false)
+}
+
+/** Length of `byteLength` bytes as base64 in lines of 76 joined by CRLF (no CRLF after the last). */
+export function base64LinesLength(byteLength: number): number {
+  const chars = Math.ceil(byteLength / 3) * 4
+  return chars === 0 ? 0 : chars + 2 * (Math.ceil(chars / BASE64_LINE) - 1)
+}
+
+/**
+ * Writes `bytes` as base64 in lines of 76 characters joined by CRLF
+ * (RFC 2045 §6.8) into `target` at `offset`; returns the offset after it.
+ * Native encoders write each block in one piece and the lines are then
+ * spread apart in place, which costs one memmove per line instead of a
+ * string per line.
+ */
+export function writeBase64Lines(bytes: Uint8Array, target: Uint8Array, offset: number): number {
+  if (!hasToBase64 && NodeBuffer === undefined) return writeLinesPure(bytes, target, offset)
+  const view = hasToBase64 ? undefined : bufferView(bytes)
+  let position = offset
+  for (let start = 0; start < bytes.length; start += BLOCK_BYTES) {
+    const end = Math.min(start + BLOCK_BYTES, bytes.length)
+    const block =
+      view === undefined
+        ? (bytes.subarray(start, end) as NativeUint8Array).toBase64!()
+        : view.toString('base64', start, end)
+    if (start > 0) {
+      target[position++] = 13
+      target[position++] = 10
+    }
+    ascii.encodeInto(block, target.subarray(position, position + block.length))
+    position = spreadLines(target, position, block.length)
+  }
+  return position
+}
+
+/** Moves the 76-character lines of a block written at `start` apart, last first, and puts CRLF between them. */
+function spreadLines(target: Uint8Array, start: number, length: number): number {
+  const lines = Math.ceil(length / BASE64_LINE)
+  for (let line = lines - 1; line > 0; line--) {
+    const from = start + line * BASE64_LINE
+    const to = start + line * (BASE64_LINE + 2)
+    target.copyWithin(to, from, Math.min(from + BASE64_LINE, start + length))
+    target[to - 2] = 13
+    target[to - 1] = 10
+  }
+  return start + length + 2 * (lines - 1)
+}
+
+function bufferView(bytes: Uint8Array): BufferView {
+  return NodeBuffer!.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+function encodePure(bytes: Uint8Array, codes: Uint8Array, pad: boolean): string {
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4)
+  const end = encodeGroups(bytes, 0, bytes.length, codes, out, 0)
+  return latin1.decode(pad ? out : out.subarray(0, end - paddingOf(bytes.length)))
+}
+
+function paddingOf(byteLength: number): number {
+  return (3 - (byteLength % 3)) % 3
+}
+
+/** Encodes `bytes[from, to)` into `out` at `at`, padding a final partial group; returns the end offset. */
+function encodeGroups(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  codes: Uint8Array,
+  out: Uint8Array,
+  at: number,
+): number {
+  let i = from
+  let o = at
+  const whole = to - ((to - from) % 3)
+  for (; i < whole; i += 3) {
+    const group = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
+    out[o] = codes[group >>> 18]!
+    out[o + 1] = codes[(group >>> 12) & 63]!
+    out[o + 2] = codes[(group >>> 6) & 63]!
+    out[o + 3] = codes[group & 63]!
+    o += 4
+  }
+  if (i < to) {
+    const second = i + 1 < to ? bytes[i + 1]! : 0
+    const group = (bytes[i]! << 16) | (second << 8)
+    out[o] = codes[group >>> 18]!
+    out[o + 1] = codes[(group >>> 12) & 63]!
+    out[o + 2] = i + 1 < to ? codes[(group >>> 6) & 63]! : 61
+    out[o + 3] = 61
+    o += 4
+  }
+  return o
+}
+
+function writeLinesPure(bytes: Uint8Array, target: Uint8Array, offset: number): number {
+  let position = offset
+  for (let start = 0; start < bytes.length; start += BYTES_PER_LINE) {
+    if (start > 0) {
+      target[position++] = 13
+      target[position++] = 10
+    }
+    position = encodeGroups(
+      bytes,
+      start,
+      Math.min(start + BYTES_PER_LINE, bytes.length),
+      STANDARD_CODES,
+      target,
+      position,
+    )
+  }
+  return position
+}
+
+/**
+ * Whether `text` is standard base64 (RFC 4648 §4): the 64-character
+ * alphabet, whitespace anywhere, at most two `=` at the end, and a length
+ * that padding or its absence makes whole.
+ */
+export function checkBase64(text: string): 'valid' | 'base64url' | 'invalid' {
+  let data = 0
+  let padding = 0
+  let urlSafe = false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    const value = code < 128 ? DECODE[code]! : 255
+    if (value === 64) continue
+    if (code === 61) {
+      padding++
+      continue
+    }
+    if (value === 255) {
+      if (code === 45 || code === 95) urlSafe = true
+      else return 'invalid'
+    }
+    if (padding > 0) return 'invalid'
+    data++
+  }
+  if (urlSafe) return 'base64url'
+  if (padding > 2) return 'invalid'
+  if (padding > 0) return (data + padding) % 4 === 0 ? 'valid' : 'invalid'
+  return data % 4 === 1 ? 'invalid' : 'valid'
+}
+
+/** Decodes base64 already accepted by `checkBase64`. */
+export function decodeBase64(text: string): Uint8Array {
+  if (hasFromBase64) return (Uint8Array as NativeUint8ArrayConstructor).fromBase64!(text)
+  if (NodeBuffer !== undefined) {
+    const decoded = NodeBuffer.from(text, 'base64')
+    return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength)
+  }
+  return decodePure(text)
+}
+
+function decodePure(text: string): Uint8Array {
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4))
+  let bits = 0
+  let collected = 0
+  let o = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    const value = code < 128 ? DECODE[code]! : 255
+    if (value >= 64) continue
+    bits = (bits << 6) | value
+    collected += 6
+    if (collected >= 8) {
+      collected -= 8
+      out[o++] = (bits >>> collected) & 255
+    }
+  }
+  return out.subarray(0, o)
+}

@@ -1,0 +1,71 @@
+/** Shared helpers of the lowdb adapter tests: real temp folders, entries, a settable clock. */
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach } from 'vitest'
+import type { OutboxEntry } from '../../../src/domain/mail/record.ts'
+
+const created: string[] = []
+
+/** A fresh folder under the OS temp dir, removed after the test. */
+export async function makeTempDir(): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'gmail-send-lowdb-'))
+  created.push(folder)
+  return folder
+}
+
+afterEach(async () => {
+  await Promise.all(created.splice(0).map((folder) => rm(folder, { recursive: true, force: true })))
+})
+
+export const T0 = Date.UTC(2026, 4, 10, 12, 0, 0)
+export const HOUR = 3_600_000
+export const DAY = 24 * HOUR
+
+export function makeClock(start = T0): { now(): number; set(time: number): void; advance(ms: number): void } {
+  let time = start
+  return {
+    now: () => time,
+    set: (next) => {
+      time = next
+    },
+    advance: (ms) => {
+      time += ms
+    },
+  }
+}
+
+export function makeEntry(id: string, overrides: Partial<OutboxEntry> = {}): OutboxEntry {
+  return {
+    id,
+    account: 'ann@example.com',
+    from: 'Ann <ann@example.com>',
+    to: ['bob@example.com'],
+    cc: [],
+    bcc: [],
+    subject: `Message ${id}`,
+    status: 'queued',
+    createdAt: T0,
+    attempts: 0,
+    attemptLog: [],
+    size: 100,
+    messageId: `<${id}@example.com>`,
+    updatedAt: T0,
+    ...overrides,
+  }
+}
+
+export function rawOf(id: string): Uint8Array {
+  return new TextEncoder().encode(`Subject: ${id}\r\n\r\nBody of ${id}\r\n`)
+}
+
+/** Permission bits of a path (e.g. 0o600). */
+export async function modeOf(path: string): Promise<number> {
+  return (await stat(path)).mode & 0o777
+}
+
+/** Every file under `folder`, recursively, as paths. */
+export async function filesUnder(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true })
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name))
+}

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import * as native from '../../../src/domain/mime/base64.ts'
+
+type Base64Module = typeof native
+
+const vectors: Array<[string, string]> = [
+  ['', ''],
+  ['f', 'Zg=='],
+  ['fo', 'Zm8='],
+  ['foo', 'Zm9v'],
+  ['foob', 'Zm9vYg=='],
+  ['fooba', 'Zm9vYmE='],
+  ['foobar', 'Zm9vYmFy'],
+]
+const ascii = (text: string) => new TextEncoder().encode(text)
+
+function pseudoRandomBytes(length: number, seed = 7): Uint8Array {
+  const bytes = new Uint8Array(length)
+  let state = seed
+  for (let i = 0; i < length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0
+    bytes[i] = state >>> 24
+  }
+  return bytes
+}
+
+/** The reference: one-line base64 cut into lines of 76 joined by CRLF. */
+function referenceLines(bytes: Uint8Array): string {
+  return (native.encodeBase64(bytes).match(/.{1,76}/g) ?? []).join('\r\n')
+}
+
+/** The module as loaded on a runtime without Buffer (pure JavaScript paths). */
+async function loadWithoutBuffer(): Promise<Base64Module> {
+  vi.stubGlobal('Buffer', undefined)
+  vi.resetModules()
+  return import('../../../src/domain/mime/base64.ts')
+}
+
+/** The module as loaded on a runtime with `Uint8Array.prototype.toBase64` (faked here with Buffer). */
+async function loadWithToBase64(): Promise<Base64Module> {
+  const prototype = Uint8Array.prototype as unknown as Record<string, unknown>
+  prototype.toBase64 = function toBase64(
+    this: Uint8Array,
+    options?: { alphabet?: string; omitPadding?: boolean },
+  ) {
+    const text = Buffer.from(this.buffer, this.byteOffset, this.byteLength).toString(
+      options?.alphabet === 'base64url' ? 'base64url' : 'base64',
+    )
+    return options?.omitPadding === true ? text.replace(/=+$/, '') : text
+  }
+  vi.resetModules()
+  return import('../../../src/domain/mime/base64.ts')
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals()
+  delete (Uint8Array.prototype as unknown as Record<string, unknown>).toBase64
+})
+
+describe.each([
+  ['the native runtime', async () => native],
+  ['a runtime without Buffer', loadWithoutBuffer],
+  ['a runtime with Uint8Array.prototype.toBase64', loadWithToBase64],
+])('base64 on %s', (_, load: () => Promise<Base64Module>) => {
+  it('encodes the RFC 4648 test vectors', async () => {
+    const base64 = await load()
+    for (const [plain, encoded] of vectors) expect(base64.encodeBase64(ascii(plain))).toBe(encoded)
+  })
+
+  it('encodes base64url without padding', async () => {
+    const base64 = await load()
+    expect(base64.encodeBase64Url(Uint8Array.of(0xfb, 0xff, 0xbf))).toBe('-_-_')
+    expect(base64.encodeBase64Url(ascii('fo'))).toBe('Zm8')
+    expect(base64.encodeBase64Url(ascii('f'))).toBe('Zg')
+    expect(base64.encodeBase64Url(new Uint8Array())).toBe('')
+  })
+
+  it('encodes a subarray view, not its whole buffer', async () => {
+    const base64 = await load()
+    const bytes = ascii('xxfooxx').subarray(2, 5)
+    expect(base64.encodeBase64(bytes)).toBe('Zm9v')
+    expect(base64.encodeBase64Url(bytes)).toBe('Zm9v')
+  })
+
+  it('writes lines of 76 characters joined by CRLF, at any length', async () => {
+    const base64 = await load()
+    for (const length of [0, 1, 2, 3, 56, 57, 58, 113, 114, 115, 171, 1000]) {
+      const bytes = pseudoRandomBytes(length, length + 1)
+      const target = new Uint8Array(base64.base64LinesLength(length) + 4).fill(35)
+      const end = base64.writeBase64Lines(bytes, target, 2)
+      expect(end).toBe(2 + base64.base64LinesLength(length))
+      expect(new TextDecoder().decode(target)).toBe(`##${referenceLines(bytes)}##`)
+    }
+  })
+
+  it('writes large inputs across its internal blocks', async () => {
+    const base64 = await load()
+    const bytes = pseudoRandomBytes(57 * 16_384 * 2 + 100)
+    const target = new Uint8Array(base64.base64LinesLength(bytes.length))
+    expect(base64.writeBase64Lines(bytes, target, 0)).toBe(target.length)
+    expect(new TextDecoder().decode(target)).toBe(referenceLines(bytes))
+  })
+
+  it('decodes what it encodes, ignoring whitespace', async () => {
+    const base64 = await load()
+    const bytes = pseudoRandomBytes(1001)
+    expect(base64.decodeBase64(referenceLines(bytes))).toEqual(bytes)
+    expect(Array.from(base64.decodeBase64(' Zm9v\tYmE '))).toEqual(Array.from(ascii('fooba')))
+    expect(Array.from(base64.decodeBase64('Zm9vYg'))).toEqual(Array.from(ascii('foob')))
+  })
+})
+
+describe('checkBase64', () => {
+  it.each([
+    ['', 'valid'],
+    ['Zg==', 'valid'],
+    ['Zg', 'valid'],
+    ['Zm9v\r\nYmFy', 'valid'],
+    ['Z', 'invalid'],
+    ['Zg=', 'invalid'],
+    ['Zg===', 'invalid'],
+    ['Zg==Zg==', 'invalid'],
+    ['Zé9v', 'invalid'],
+    ['-_-_', 'base64url'],
+  ])('finds %j %s', (text, verdict) => {
+    expect(native.checkBase64(text)).toBe(verdict)
+  })
+})

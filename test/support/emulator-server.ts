@@ -1,0 +1,62 @@
+/**
+ * Serves the Google emulator on a loopback port for integration tests: the
+ * emulated endpoints at the root, the control API at `/_control`.
+ */
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import { createEmulatorControlApi } from '../../src/adapters/sandbox/control-api.ts'
+import {
+  createGoogleEmulator,
+  type GoogleEmulator,
+  type GoogleEmulatorOptions,
+} from '../../src/adapters/sandbox/emulator.ts'
+
+export interface EmulatorEndpoints {
+  authUrl: string
+  tokenUrl: string
+  revokeUrl: string
+  userinfoUrl: string
+  /** The Gmail API root, `baseUrl + '/'`. */
+  gmailApiUrl: string
+}
+
+export interface RunningEmulator {
+  /** `http://127.0.0.1:PORT` */
+  baseUrl: string
+  emulator: GoogleEmulator
+  endpoints: EmulatorEndpoints
+  close(): Promise<void>
+}
+
+export async function startEmulator(options?: GoogleEmulatorOptions): Promise<RunningEmulator> {
+  const emulator = createGoogleEmulator(options)
+  const root = new Hono()
+  root.route('/_control', createEmulatorControlApi(emulator.control))
+  root.route('/', emulator.app)
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
+    (resolve) => {
+      const server = serve({ fetch: root.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+        resolve({ server, port: info.port }),
+      )
+    },
+  )
+  const baseUrl = `http://127.0.0.1:${port}`
+  return {
+    baseUrl,
+    emulator,
+    endpoints: {
+      authUrl: `${baseUrl}/o/oauth2/v2/auth`,
+      tokenUrl: `${baseUrl}/token`,
+      revokeUrl: `${baseUrl}/revoke`,
+      userinfoUrl: `${baseUrl}/v1/userinfo`,
+      gmailApiUrl: `${baseUrl}/`,
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()))
+        // Keep-alive connections of fetch clients would hold close() open.
+        if ('closeAllConnections' in server) server.closeAllConnections()
+      }),
+  }
+}
