@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import PostalMime from 'postal-mime'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMailClient } from '../../src/client.ts'
+import { cookieFrom } from '../support/connect.ts'
+import { freePort, type ServiceProcess, spawnService, waitForHealthy } from '../support/process.ts'
+
+const ADMIN = 'deno-admin-token-0123456789'
+const KEY = 'deno-api-key-0123456789abcdef'
+
+describe('the same service on Deno (deno task start)', () => {
+  let service: ServiceProcess
+  let url: string
+  let dataDir: string
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'gmail-send-deno-'))
+    const port = await freePort()
+    url = `http://127.0.0.1:${port}`
+    service = spawnService('node_modules/.bin/deno', ['task', 'start'], {
+      PORT: String(port),
+      PUBLIC_URL: url,
+      DATA_DIR: dataDir,
+      ADMIN_TOKEN: ADMIN,
+      API_KEYS: KEY,
+      NO_COLOR: '1',
+    })
+    await waitForHealthy(`${url}/healthz`, service, 90_000)
+  }, 120_000)
+
+  afterAll(async () => {
+    if (service?.child.exitCode === null) service.child.kill('SIGKILL')
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it('connects a sandbox account, sends a message with the typed client, and it arrives', async () => {
+    const admin = { Authorization: `Bearer ${ADMIN}` }
+    const login = await fetch(`${url}/oauth/login`, { headers: admin, redirect: 'manual' })
+    expect(login.status).toBe(302)
+    const consent = await fetch(`${url}/admin/sandbox/api/consent`, {
+      method: 'POST',
+      headers: { ...admin, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ authorizationUrl: login.headers.get('location'), email: 'deno@example.com' }),
+    })
+    expect(consent.status).toBe(200)
+    const { redirectUrl } = (await consent.json()) as { redirectUrl: string }
+    const callback = await fetch(redirectUrl, {
+      headers: { Cookie: cookieFrom(login, 'oauth_state') ?? '' },
+      redirect: 'manual',
+    })
+    expect(callback.status).toBe(302)
+    expect(callback.headers.get('location')).toContain('connected=deno%40example.com')
+
+    const client = createMailClient({ url: `${url}/trpc`, apiKey: KEY })
+    const record = await client.mail.send.mutate({
+      to: 'Ann <ann@example.com>',
+      subject: 'Hello from Deno — ünïcode',
+      text: 'Sent by the service running on Deno.',
+      html: '<p>Sent by the service running on <b>Deno</b>.</p>',
+    })
+    expect(record).toMatchObject({ status: 'sent', from: 'deno@example.com' })
+
+    const raw = await fetch(`${url}/admin/sandbox/api/mailbox/${record.gmailMessageId}/raw`, { headers: admin })
+    expect(raw.status).toBe(200)
+    const parsed = await PostalMime.parse(new Uint8Array(await raw.arrayBuffer()))
+    expect(parsed.subject).toBe('Hello from Deno — ünïcode')
+    expect(parsed.to).toEqual([{ name: 'Ann', address: 'ann@example.com' }])
+    expect(parsed.html).toContain('<b>Deno</b>')
+  })
+
+  it('stops cleanly on SIGTERM with exit code 0', async () => {
+    service.child.kill('SIGTERM')
+    expect(await service.exited).toBe(0)
+  })
+})
