@@ -71,11 +71,10 @@ export function createGmailTransport(config: GmailTransportConfig): GmailPort {
       try {
         answer = await post(auth, raw, threadId)
       } catch (error) {
-        const streamed = threadId !== undefined && raw.byteLength > threshold
-        if (!streamed || statusOf(error) !== 401) {
-          throw gmailServiceError(error, { stage: 'send', now: Date.now() })
-        }
-        // The library forces a refresh on 401 only when the body was not a stream: do it here, once.
+        if (statusOf(error) !== 401) throw gmailServiceError(error, { stage: 'send', now: Date.now() })
+        // A 401 with an access token that looked valid (revoked, or Google's clock
+        // disagrees): refresh once and resend. A dead refresh token surfaces here as
+        // REAUTHORIZATION_REQUIRED from the token stage.
         await stage('token', () => auth.refreshAccessToken())
         answer = await stage('send', () => post(auth, raw, threadId))
       }

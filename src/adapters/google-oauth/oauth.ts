@@ -57,9 +57,11 @@ export function createGoogleOAuth(config: GoogleOAuthConfig): GoogleOAuth {
         oauth2TokenUrl: config.tokenUrl,
         oauth2RevokeUrl: config.revokeUrl,
       },
-      // Without it a revoked access token whose expiry_date is still ahead
-      // is never refreshed on a 401.
-      forceRefreshOnFailure: true,
+      // Off on purpose: with it the library treats every 403 (Gmail's rate
+      // limits too) like a 401, refreshing the token and resending at once,
+      // just when Google asks us to back off. The Gmail transport refreshes
+      // and resends once on a 401 itself.
+      forceRefreshOnFailure: false,
       transporterOptions: { timeout: timeoutMs },
     })
   // Holds no credentials: used for the authorization URL, code exchange and revocation only.

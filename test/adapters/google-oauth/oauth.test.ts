@@ -59,6 +59,6 @@ describe('createGoogleOAuth', () => {
       access_token: 'a',
       expiry_date: 1_900_000_000_000,
     })
-    expect(client.forceRefreshOnFailure).toBe(true)
+    expect(client.forceRefreshOnFailure).toBe(false) // the Gmail transport handles 401 itself
   })
 })
