@@ -36,12 +36,31 @@ export interface Stats {
  * so that its timing carries no microtask overhead.
  */
 export async function measure(fn: () => unknown, options: MeasureOptions): Promise<number[]> {
-  const first = fn()
-  const isAsync = first instanceof Promise
-  if (isAsync) await first
-  await round(fn, isAsync, options.minTimeMs / 2)
-  const results: number[] = []
-  for (let i = 0; i < options.rounds; i++) results.push(await round(fn, isAsync, options.minTimeMs))
+  const [results] = await measureInterleaved([fn], options)
+  return results!
+}
+
+/**
+ * Like `measure` for several functions at once, alternating them round by
+ * round so that a busy machine slows them alike; returns each one's
+ * operations per second per round.
+ */
+export async function measureInterleaved(
+  fns: Array<() => unknown>,
+  options: MeasureOptions,
+): Promise<number[][]> {
+  const asyncFlags: boolean[] = []
+  for (const fn of fns) {
+    const first = fn()
+    asyncFlags.push(first instanceof Promise)
+    if (first instanceof Promise) await first
+  }
+  for (const [index, fn] of fns.entries()) await round(fn, asyncFlags[index]!, options.minTimeMs / 2)
+  const results: number[][] = fns.map(() => [])
+  for (let i = 0; i < options.rounds; i++) {
+    for (const [index, fn] of fns.entries())
+      results[index]!.push(await round(fn, asyncFlags[index]!, options.minTimeMs))
+  }
   return results
 }
 
@@ -58,6 +77,11 @@ async function round(fn: () => unknown, isAsync: boolean, minTimeMs: number): Pr
   return (operations * 1000) / elapsed
 }
 
+/** Per-round ratios `a[i] / b[i]` of two interleaved measurements. */
+export function ratios(a: number[], b: number[]): number[] {
+  return a.map((value, index) => value / b[index]!)
+}
+
 export function stats(values: number[]): Stats {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
@@ -70,7 +94,7 @@ export function formatStats(values: number[], unit: string, digits = 0): string 
   const { min, median, max } = stats(values)
   const format = (value: number): string =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-  return `min ${format(min)} / median ${format(median)} / max ${format(max)} ${unit}`
+  return `min ${format(min)} / median ${format(median)} / max ${format(max)}${unit === '' ? '' : ` ${unit}`}`
 }
 
 /** Prints each result with its details and whether it met its target. */

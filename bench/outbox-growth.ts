@@ -3,7 +3,8 @@
  * one send (accept, update to `sending`, update to `sent`) on an empty store
  * and on one seeded with 100k finished messages, round by round side by
  * side, and reports seeded/empty throughput (target >= 0.8). Also times
- * opening a store with 100k finished and with 10k pending messages.
+ * opening the store with 100k finished messages (the start with 10k pending
+ * messages is `resume.ts`).
  *
  * Run alone: `node_modules/.bin/node bench/outbox-growth.ts [--full]`.
  */
@@ -18,7 +19,6 @@ import { type BenchResult, formatStats, printResults, stats } from './lib.ts'
 const DAY_MS = 86_400_000
 const NOW = Date.UTC(2026, 5, 1, 12)
 const HISTORY_SIZE = 100_000
-const PENDING_SIZE = 10_000
 /** Sends in flight at once, as concurrent API calls and delivery lanes make them. */
 const CONCURRENCY = 8
 
@@ -128,7 +128,6 @@ export async function benchOutboxGrowth(options: { quick: boolean }): Promise<Be
   try {
     const emptyDir = join(root, 'empty')
     const seededDir = join(root, 'seeded')
-    const pendingDir = join(root, 'pending')
     await seedHistory(seededDir, HISTORY_SIZE)
 
     const seededOpen = await timeOpen(seededDir)
@@ -164,7 +163,6 @@ export async function benchOutboxGrowth(options: { quick: boolean }): Promise<Be
       (await reopened.get('h0'))?.status === 'sent'
     await reopened.close()
 
-    const pendingOpenMs = await openTimeWithPending(pendingDir, PENDING_SIZE)
     const { min, median, max } = stats(ratios)
     return {
       name: 'outbox: send storage cost with 100k history vs empty (throughput ratio)',
@@ -177,31 +175,11 @@ export async function benchOutboxGrowth(options: { quick: boolean }): Promise<Be
         `empty store:  ${formatStats(emptyRates, 'sends/s')}`,
         `100k history: ${formatStats(seededRates, 'sends/s')}`,
         `open with ${HISTORY_SIZE.toLocaleString('en-US')} finished: ${seededOpen.ms.toFixed(0)} ms`,
-        `open with ${PENDING_SIZE.toLocaleString('en-US')} pending: ${pendingOpenMs.toFixed(0)} ms`,
       ],
     }
   } finally {
     await rm(root, { recursive: true, force: true })
   }
-}
-
-/** Accepts `count` messages (in batches, bodies included), then times a fresh open. */
-async function openTimeWithPending(dataDir: string, count: number): Promise<number> {
-  const outbox = await openOutboxRepository({ dataDir, clock })
-  const batch = 500
-  for (let start = 0; start < count; start += batch) {
-    const messages = Array.from({ length: Math.min(batch, count - start) }, (_, offset) => ({
-      entry: entry(`p${start + offset}`, NOW + start + offset),
-      raw,
-    }))
-    await outbox.accept(messages)
-  }
-  await outbox.close()
-  const { ms, outbox: reopened } = await timeOpen(dataDir)
-  const pending = (await reopened.pending()).length
-  await reopened.close()
-  if (pending !== count) throw new Error(`Expected ${count} pending messages after reopen, found ${pending}`)
-  return ms
 }
 
 if (import.meta.main) {

@@ -108,7 +108,7 @@ export function createAccountService(deps: {
     markReauthorizationRequired: (email) =>
       serial(email, async () => {
         const account = await accounts.get(email)
-        if (!account || account.status !== 'connected') return
+        if (account?.status !== 'connected') return
         await accounts.save(applyRefreshOutcome(account, { kind: 'invalid_grant' }, clock.now()))
         logger.warn('Account needs reauthorization', { account: email })
         deps.listener.reauthorizationRequired(email)

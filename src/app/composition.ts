@@ -21,6 +21,7 @@ import { type Config, ConfigError } from './config.ts'
 import { createCredentialSessions } from './credential-sessions.ts'
 import { createDeliveryEngine, type DeliveryEngine } from './delivery/engine.ts'
 import { createMailService } from './mail-service.ts'
+import { createMessageIds } from './message-id.ts'
 import { createRateLimiter } from './rate-limit.ts'
 import { prepareSandbox, type Sandbox } from './sandbox-setup.ts'
 import { realScheduler, type Scheduler } from './scheduler.ts'
@@ -131,6 +132,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     limits: { perMinute: config.sendsPerMinute, perDay: config.sendsPerDay },
     concurrency: config.sendConcurrency,
     giveUpAfterMs: config.giveUpAfterMs,
+    backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
     onReauthorizationRequired: (email) => {
       void accounts.markReauthorizationRequired(email)
     },
@@ -145,7 +147,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     delivery,
     accounts,
     clock,
-    newId: () => crypto.randomUUID(),
+    newId: createMessageIds(() => clock.now()),
     newBoundary: () => `=_${crypto.randomUUID().replace(/-/g, '')}`,
     sendWaitMs: config.sendWaitMs,
   })
@@ -190,6 +192,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     logger,
     clock,
     ...(sandbox ? { mount: (root: Hono, guards) => sandbox.mount(root, guards) } : {}),
+    ...(sandbox ? { sandboxMailbox: sandbox.control } : {}),
   })
 
   const sweep = setInterval(() => {

@@ -53,6 +53,8 @@ const envSchema = z.object({
   SEND_WAIT_MS: integer(0, 120_000).default(10_000),
   SEND_CONCURRENCY: integer(1, 256).default(8),
   GIVE_UP_AFTER_MS: integer(1_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
+  RETRY_BASE_MS: integer(1, 3_600_000).default(1_000),
+  RETRY_MAX_MS: integer(1, 24 * 3_600_000).default(5 * 60_000),
   RETENTION_DAYS: integer(1, 3650).default(30),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(15_000),
   API_RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(600),
@@ -90,6 +92,10 @@ export interface Config {
   sendWaitMs: number
   sendConcurrency: number
   giveUpAfterMs: number
+  /** Backoff of retried sends: the first retry waits up to this, doubling per attempt. */
+  retryBaseMs: number
+  /** The longest wait between two attempts (truncation of the backoff). */
+  retryMaxMs: number
   retentionMs: number
   shutdownTimeoutMs: number
   apiRateLimitPerMinute: number
@@ -102,6 +108,29 @@ export class ConfigError extends Error {
     super(message)
     this.name = 'ConfigError'
   }
+}
+
+/** Loopback names and addresses: 127.0.0.0/8, ::1 and localhost (RFC 6761 §6.3). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '[::1]') return true
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)
+  return octets?.slice(1).every((octet) => Number(octet) <= 255) ?? false
+}
+
+const SHA256_ENTRY = /^sha256:[0-9a-fA-F]{64}$/
+const MIN_API_KEY_LENGTH = 16
+
+/** An `API_KEYS` entry that cannot work or is too easy to guess, described without its value. */
+function badApiKey(keys: string[]): string | undefined {
+  for (const [index, key] of keys.entries()) {
+    if (key.startsWith('sha256:') && !SHA256_ENTRY.test(key)) {
+      return `key ${index + 1} starts with sha256: but is not followed by 64 hex digits`
+    }
+    if (!key.startsWith('sha256:') && key.length < MIN_API_KEY_LENGTH) {
+      return `key ${index + 1} is shorter than ${MIN_API_KEY_LENGTH} characters`
+    }
+  }
+  return undefined
 }
 
 /** Reads the configuration; throws `ConfigError` with one line naming the first bad variable. */
@@ -130,6 +159,13 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       }
     }
   }
+  const keyProblem = e.API_KEYS === undefined ? undefined : badApiKey(e.API_KEYS)
+  if (keyProblem !== undefined) throw new ConfigError(`API_KEYS is invalid: ${keyProblem}`)
+  if (sandbox && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError(
+      `HOST is invalid: sandbox mode listens on loopback only (set GOOGLE_CLIENT_ID to serve on ${e.HOST})`,
+    )
+  }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   const config: Config = {
     port: e.PORT,
@@ -149,6 +185,8 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     sendWaitMs: e.SEND_WAIT_MS,
     sendConcurrency: e.SEND_CONCURRENCY,
     giveUpAfterMs: e.GIVE_UP_AFTER_MS,
+    retryBaseMs: e.RETRY_BASE_MS,
+    retryMaxMs: Math.max(e.RETRY_MAX_MS, e.RETRY_BASE_MS),
     retentionMs: e.RETENTION_DAYS * 24 * 3_600_000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,

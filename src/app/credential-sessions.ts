@@ -31,7 +31,7 @@ export function createCredentialSessions<Client>(deps: {
       if (cached) return cached
       const created = (async () => {
         const account = await deps.getAccount(email)
-        if (!account || account.status !== 'connected' || account.refreshToken === undefined) {
+        if (account?.status !== 'connected' || account.refreshToken === undefined) {
           throw new ServiceError(
             account?.status === 'revoked' || !account ? 'ACCOUNT_NOT_CONNECTED' : 'REAUTHORIZATION_REQUIRED',
             `The account ${JSON.stringify(email)} cannot send until an admin reauthorizes it`,

@@ -21,7 +21,8 @@ export function createRateLimiter(options: {
       if (perMinute <= 0) return 0
       const time = now()
       const bucket = buckets.get(key) ?? { tokens: capacity, at: time }
-      bucket.tokens = Math.min(capacity, bucket.tokens + (time - bucket.at) * perMs)
+      // A clock stepped back (NTP) must not drain the bucket.
+      bucket.tokens = Math.min(capacity, bucket.tokens + Math.max(0, time - bucket.at) * perMs)
       bucket.at = time
       buckets.set(key, bucket)
       if (bucket.tokens >= 1) {

@@ -12,7 +12,7 @@ import { createTokenCipher, parseEncryptionKeys } from '../adapters/lowdb/token-
 import { createEmulatorControlApi } from '../adapters/sandbox/control-api.ts'
 import { createGoogleEmulator, type EmulatorControl } from '../adapters/sandbox/emulator.ts'
 import type { Clock } from '../domain/ports.ts'
-import { type Config, ConfigError } from './config.ts'
+import { type Config, ConfigError, isLoopbackHost } from './config.ts'
 
 export const EMULATOR_PREFIX = '/_google'
 const GRANTS_FILE = 'sandbox-google.sealed'
@@ -29,10 +29,9 @@ export interface Sandbox {
   persist(): Promise<void>
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
-
 export async function prepareSandbox(config: Config, boundPort: number, clock: Clock): Promise<Sandbox> {
-  if (!LOOPBACK.has(config.host) && !config.host.startsWith('127.')) {
+  // readConfig refuses this already; a Config built another way must not slip through.
+  if (!isLoopbackHost(config.host)) {
     throw new ConfigError(
       `HOST is invalid: sandbox mode listens on loopback only (set GOOGLE_CLIENT_ID to serve on ${config.host})`,
     )

@@ -35,7 +35,11 @@ export function spawnService(command: string, args: string[], env: Record<string
 }
 
 /** Polls `url` until it answers 200, or fails after `timeoutMs` with the process output. */
-export async function waitForHealthy(url: string, service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitForHealthy(
+  url: string,
+  service: ServiceProcess,
+  timeoutMs = 60_000,
+): Promise<void> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     if (service.child.exitCode !== null) throw new Error(`The service exited early:\n${service.output()}`)

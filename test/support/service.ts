@@ -13,7 +13,9 @@ import { tuneKeepAlive } from '../../src/adapters/http/node-server.ts'
 import { createJsonLogger } from '../../src/adapters/log/json-logger.ts'
 import { composeService, type Service } from '../../src/app/composition.ts'
 import { readConfig } from '../../src/app/config.ts'
+import type { Scheduler } from '../../src/app/scheduler.ts'
 import { createMailClient } from '../../src/client.ts'
+import type { Clock } from '../../src/domain/ports.ts'
 
 export interface RunningService {
   url: string
@@ -31,7 +33,7 @@ export const TEST_API_KEY = 'api-key-for-tests-0123456789abcdef'
 
 export async function startService(
   env: Record<string, string> = {},
-  options: { dataDir?: string } = {},
+  options: { dataDir?: string; clock?: Clock; scheduler?: Scheduler } = {},
 ): Promise<RunningService> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'gmail-send-')))
   const logs: string[] = []
@@ -56,7 +58,13 @@ export async function startService(
     ...env,
   })
   const logger = createJsonLogger({ level: 'debug', write: (line) => logs.push(line) })
-  current = await composeService({ config, boundPort: port, logger })
+  current = await composeService({
+    config,
+    boundPort: port,
+    logger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+  })
   const apiKey = config.apiKeys?.[0] ?? TEST_API_KEY
   return {
     url,

@@ -1,15 +1,20 @@
 /** The admin's sign-in and sign-out. */
 import { Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
-import { canonicalHost } from './admin-guard.ts'
+import { canonicalHost, sameSiteRequest } from './admin-guard.ts'
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './admin-session.ts'
 import type { HttpDeps } from './deps.ts'
 import { signInPage } from './pages/sign-in.ts'
 import { constantTimeEqual, sha256Hex } from './secrets.ts'
 
-/** Only our own console paths are followed after sign-in (no open redirect). */
+/**
+ * Only our own console paths are followed after sign-in (no open redirect,
+ * RFC 9700 §4.11): `/admin…` or `/oauth/login…`, visible ASCII, no backslash.
+ */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(admin|oauth\/login)(\/|\?|$)/.test(next) && !next.startsWith('//')
+  return typeof next === 'string' &&
+    next.length <= 2048 &&
+    /^\/(admin|oauth\/login)([/?][\x21-\x5b\x5d-\x7e]*)?$/.test(next)
     ? next
     : '/admin'
 }
@@ -43,13 +48,21 @@ export function adminAuthRoutes(deps: HttpDeps): Hono {
   })
 
   app.post('/admin/logout', async (c) => {
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
     const session = getCookie(c, SESSION_COOKIE)
-    const csrf = typeof form['csrf'] === 'string' ? form['csrf'] : undefined
-    if (!(await deps.adminSessions.verifyCsrf(session, csrf))) {
-      return c.text('The form expired; reload the page and try again.', 403)
+    if (session === undefined || !(await sameSiteRequest(c, deps))) {
+      return c.json(
+        {
+          error: {
+            code: 'FORBIDDEN',
+            message:
+              'Sign-out needs the form of a signed-in page (CSRF token missing or wrong); reload and try again',
+          },
+        },
+        403,
+      )
     }
-    deleteCookie(c, SESSION_COOKIE, { path: '/', secure })
+    await deps.adminSessions.revoke(session, deps.clock.now())
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure, httpOnly: true, sameSite: 'Strict' })
     return c.redirect('/admin/login', 303)
   })
   return app

@@ -1,40 +1,31 @@
 /**
- * The admin console's routes. Pages are server-rendered; every state change
- * is a POST carrying the session's CSRF token (or the bearer admin token).
+ * The admin console's routes. Pages are server-rendered and work without
+ * script; every state change is a POST carrying the session's CSRF token
+ * (or the bearer admin token), answered by a 303 back with a notice.
  */
-import { Hono } from 'hono'
-import { getCookie } from 'hono/cookie'
-import { toAccountStatus } from '../../app/account-status.ts'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { accountRoutes } from './admin/account-routes.ts'
+import { consoleRoutes } from './admin/console-routes.ts'
+import { messageRoutes } from './admin/message-routes.ts'
 import { canonicalHost, requireAdmin } from './admin-guard.ts'
-import { SESSION_COOKIE } from './admin-session.ts'
 import type { HttpDeps } from './deps.ts'
-import { consolePage } from './pages/console.ts'
+import { sandboxRoutes } from './sandbox-pages/routes.ts'
+
+/** Served by the sign-in routes, before any session exists. */
+const OPEN_PATHS = new Set(['/admin/login', '/admin/logout'])
+
+/** The middleware, except on the sign-in paths. */
+function guarded(middleware: MiddlewareHandler): MiddlewareHandler {
+  return (c, next) => (OPEN_PATHS.has(new URL(c.req.url).pathname) ? next() : middleware(c, next))
+}
 
 export function adminRoutes(deps: HttpDeps): Hono {
   const app = new Hono()
-  app.use('/admin', canonicalHost(deps.publicUrl), requireAdmin(deps))
-  app.use('/admin/*', async (c, next) => {
-    const path = new URL(c.req.url).pathname
-    if (path === '/admin/login' || path === '/admin/logout') return next()
-    return requireAdmin(deps)(c, next)
-  })
+  app.use('/admin/*', guarded(canonicalHost(deps.publicUrl)), guarded(requireAdmin(deps)))
 
-  app.get('/admin', async (c) => {
-    const session = getCookie(c, SESSION_COOKIE)
-    const csrf = session ? await deps.adminSessions.csrfToken(session) : ''
-    const accounts = (await deps.accounts.list()).map(toAccountStatus)
-    const page = await deps.mail.list({ limit: 20 })
-    const counts = await deps.countByStatus()
-    return c.html(
-      consolePage({
-        sandbox: deps.sandbox,
-        csrf,
-        accounts,
-        messages: page.items,
-        counts,
-        notice: c.req.query('connected'),
-      }),
-    )
-  })
+  app.route('/', consoleRoutes(deps))
+  app.route('/', accountRoutes(deps))
+  app.route('/', messageRoutes(deps))
+  if (deps.sandbox && deps.sandboxMailbox) app.route('/', sandboxRoutes(deps, deps.sandboxMailbox))
   return app
 }

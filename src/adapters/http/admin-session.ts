@@ -1,7 +1,9 @@
 /**
  * The admin's browser session: an HMAC-signed, expiring cookie value, and
- * CSRF tokens derived from it. The signing key derives from the admin token,
- * so changing the token ends every session.
+ * CSRF tokens derived from it (OWASP's "signed double-submit"/HMAC token
+ * pattern). The signing key derives from the admin token, so changing the
+ * token ends every session; signing out ends that session at once (it is
+ * remembered as ended until it would have expired anyway).
  */
 import { constantTimeEqual } from './secrets.ts'
 
@@ -17,11 +19,20 @@ async function hmacHex(key: CryptoKey, message: string): Promise<string> {
 
 export interface AdminSessions {
   issue(now: number): Promise<string>
-  /** Whether a cookie value is a live session. */
+  /** Whether a cookie value is a live session: well signed, not expired, not signed out. */
   verify(value: string | undefined, now: number): Promise<boolean>
+  /** Ends a session before its expiry (sign-out). */
+  revoke(value: string, now: number): Promise<void>
   /** The CSRF token of a session (same for the session's life). */
   csrfToken(session: string): Promise<string>
   verifyCsrf(session: string | undefined, token: string | undefined): Promise<boolean>
+}
+
+/** `v1.<expires ms>.<nonce>.<hmac>` → the expiry, or undefined when the shape is wrong. */
+function expiryOf(value: string): number | undefined {
+  const parts = value.split('.')
+  if (parts.length !== 4 || parts[0] !== 'v1' || !/^\d{1,16}$/.test(parts[1] ?? '')) return undefined
+  return Number(parts[1])
 }
 
 export async function createAdminSessions(adminToken: string): Promise<AdminSessions> {
@@ -31,19 +42,29 @@ export async function createAdminSessions(adminToken: string): Promise<AdminSess
   ])
   const nonce = () =>
     Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')
+  /** Signed-out sessions, until their own expiry. */
+  const ended = new Map<string, number>()
+  const forgetExpired = (now: number) => {
+    for (const [value, expires] of ended) if (expires < now) ended.delete(value)
+  }
+  const wellSigned = async (value: string, now: number): Promise<boolean> => {
+    const expires = expiryOf(value)
+    if (expires === undefined || expires < now) return false
+    const body = value.slice(0, value.lastIndexOf('.'))
+    return constantTimeEqual(await hmacHex(key, body), value.slice(value.lastIndexOf('.') + 1))
+  }
   return {
     async issue(now) {
       const body = `v1.${now + SESSION_LIFETIME_MS}.${nonce()}`
       return `${body}.${await hmacHex(key, body)}`
     },
     async verify(value, now) {
-      if (!value) return false
-      const parts = value.split('.')
-      if (parts.length !== 4 || parts[0] !== 'v1') return false
-      const expires = Number(parts[1])
-      if (!Number.isFinite(expires) || expires < now) return false
-      const body = parts.slice(0, 3).join('.')
-      return constantTimeEqual(await hmacHex(key, body), parts[3] ?? '')
+      if (!value || value.length > 256) return false
+      return (await wellSigned(value, now)) && !ended.has(value)
+    },
+    async revoke(value, now) {
+      forgetExpired(now)
+      if (await wellSigned(value, now)) ended.set(value, expiryOf(value) ?? now)
     },
     csrfToken: (session) => hmacHex(key, `csrf:${session}`),
     async verifyCsrf(session, token) {

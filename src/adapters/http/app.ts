@@ -14,17 +14,20 @@ import { adminRoutes } from './admin-routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { healthRoutes } from './health-routes.ts'
 import { oauthRoutes } from './oauth-routes.ts'
-import { bearerToken } from './secrets.ts'
 import { securityHeaders } from './security-headers.ts'
-import { type Caller, createContextInner } from './trpc/context.ts'
+import { apiKeyGate, callerOf } from './trpc/api-key-gate.ts'
+import { createContextInner } from './trpc/context.ts'
+import { trpcEdgeError } from './trpc/edge-errors.ts'
 import { appRouter } from './trpc/router.ts'
 
 /** A 35 MiB message in base64 inside JSON, plus room for the other fields. */
 export const DEFAULT_MAX_BODY_BYTES = Math.ceil((MAX_MESSAGE_BYTES * 4) / 3) + 2 * 1024 * 1024
+/** Forms and JSON of the admin and OAuth routes are small; anything bigger is refused unread. */
+export const FORM_MAX_BODY_BYTES = 1024 * 1024
 
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono()
-  app.use('*', securityHeaders())
+  app.use('*', securityHeaders({ https: deps.publicUrl.startsWith('https:') }))
 
   app.route('/', healthRoutes(deps))
 
@@ -39,23 +42,18 @@ export function createHttpApp(deps: HttpDeps): Hono {
       }),
     )
   }
+  // Order matters: who may call, then how much they may send, and only then is the body read.
+  app.use('/trpc/*', apiKeyGate(deps))
   app.use(
     '/trpc/*',
     bodyLimit({
       maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       onError: (c) =>
-        c.json(
-          [
-            {
-              error: {
-                message: 'The request body is too large',
-                code: -32600,
-                data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 },
-              },
-            },
-          ][0],
-          413,
-        ),
+        trpcEdgeError(c, {
+          code: 'PAYLOAD_TOO_LARGE',
+          httpStatus: 413,
+          message: `The request body is larger than ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes (a 35 MiB message in base64 plus its fields)`,
+        }),
     }),
   )
   app.use(
@@ -64,15 +62,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
       router: appRouter,
       endpoint: '/trpc',
       createContext: async (_opts, c) => {
-        const presented = bearerToken(c.req.header('Authorization'))
-        const keyId = presented === undefined ? undefined : await deps.apiKeys.verify(presented)
-        const caller: Caller | undefined = keyId === undefined ? undefined : { keyId }
-        const waitMs = caller ? deps.rateLimiter.take(caller.keyId) : 0
-        return createContextInner(
-          { mail: deps.mail, accounts: deps.accounts },
-          caller,
-          waitMs > 0 ? waitMs : undefined,
-        ) as unknown as Record<string, unknown>
+        const context = createContextInner({ mail: deps.mail, accounts: deps.accounts }, callerOf(c))
+        return context as unknown as Record<string, unknown>
       },
       onError: ({ error }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') {
@@ -81,6 +72,21 @@ export function createHttpApp(deps: HttpDeps): Hono {
       },
     }),
   )
+
+  const formLimit = bodyLimit({
+    maxSize: FORM_MAX_BODY_BYTES,
+    onError: (c) =>
+      c.json(
+        {
+          error: {
+            code: 'PAYLOAD_TOO_LARGE',
+            message: `The request body is larger than ${FORM_MAX_BODY_BYTES} bytes`,
+          },
+        },
+        413,
+      ),
+  })
+  for (const path of ['/admin', '/admin/*', '/oauth/*']) app.use(path, formLimit)
 
   app.route('/', oauthRoutes(deps))
   app.route('/', adminAuthRoutes(deps))

@@ -8,6 +8,7 @@ import type { RateLimiter } from '../../app/rate-limit.ts'
 import type { MailStatus } from '../../domain/mail/record.ts'
 import type { Clock } from '../../domain/ports.ts'
 import type { AdminSessions } from './admin-session.ts'
+import type { SandboxMailbox } from './sandbox-pages/mailbox-port.ts'
 import type { ApiKeyCheck } from './secrets.ts'
 
 export interface Readiness {
@@ -34,6 +35,8 @@ export interface HttpDeps {
   clock: Clock
   /** Extra routes mounted by the composition root (the sandbox's emulator and mailbox). */
   mount?: (app: Hono, guards: { admin: MiddlewareHandler }) => void
+  /** Sandbox mode: the emulated Gmail's mailbox and fault switches, for the sandbox pages. */
+  sandboxMailbox?: SandboxMailbox
   /** Largest accepted request body on /trpc, in bytes. */
   maxBodyBytes?: number
 }

@@ -18,7 +18,7 @@ const loginQuery = z.object({
   login_hint: z
     .string()
     .max(254)
-    .regex(/^[^\s<>"]+@[^\s<>"]+$/, 'must be an email address')
+    .regex(/^[^\s<>"\p{Cc}]+@[^\s<>"\p{Cc}@]+$/u, 'must be an email address')
     .optional(),
 })
 

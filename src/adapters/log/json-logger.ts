@@ -10,7 +10,27 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 const REDACTED = '[redacted]'
 /** Field names whose values are never written, whatever they hold. */
 const SECRET_FIELD =
-  /token|secret|password|authorization|cookie|api[-_]?key|credential|code_?verifier|^code$|^raw$/i
+  /token|secret|password|passwd|authorization|cookie|api[-_]?key|credential|verifier|^raw$/i
+
+/**
+ * Secret-shaped values the service never registered (tokens minted by
+ * Google, codes in URLs, credentials quoted in a library's error message).
+ * Google's shapes: access tokens `ya29.`, refresh tokens `1//`, codes `4/`.
+ */
+const SECRET_VALUES: Array<[RegExp, string]> = [
+  [/\bya29\.[\w.~+/-]+/g, REDACTED],
+  [/(^|[^\w/])1\/\/[\w.~+/-]+/g, `$1${REDACTED}`],
+  [/(^|[^\w/])4\/[\w.~+/-]{10,}/g, `$1${REDACTED}`],
+  [/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, `$1 ${REDACTED}`],
+  [
+    /([?&#](?:code|state|access_token|refresh_token|id_token|client_secret|code_verifier|token|key)=)[^&#\s"']+/gi,
+    `$1${REDACTED}`,
+  ],
+  [
+    /("(?:access_token|refresh_token|id_token|client_secret|code|code_verifier|password)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi,
+    `$1"${REDACTED}"`,
+  ],
+]
 
 export interface JsonLoggerOptions {
   level: LogLevel
@@ -20,7 +40,7 @@ export interface JsonLoggerOptions {
 }
 
 export interface JsonLogger extends Logger {
-  /** Registers a secret value: it is replaced wherever it appears in a line. */
+  /** Registers a secret value (and each item of a comma-separated list): replaced wherever it appears. */
   addSecret(value: string): void
 }
 
@@ -33,6 +53,16 @@ export function createJsonLogger(options: JsonLoggerOptions): JsonLogger {
   const scrub = (text: string): string => {
     let out = text
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED)
+    for (const [pattern, replacement] of SECRET_VALUES) out = out.replace(pattern, replacement)
+    return out
+  }
+
+  /** An error as name, code and message (and its cause): never its stack, config or response. */
+  const describeError = (error: Error, depth: number): Record<string, unknown> => {
+    const out: Record<string, unknown> = { name: error.name, message: scrub(error.message) }
+    const code = (error as { code?: unknown }).code
+    if (typeof code === 'string' || typeof code === 'number') out['code'] = code
+    if (error.cause !== undefined && depth < 4) out['cause'] = redact(error.cause, depth + 1)
     return out
   }
 
@@ -40,7 +70,7 @@ export function createJsonLogger(options: JsonLoggerOptions): JsonLogger {
     if (typeof value === 'string') return scrub(value)
     if (value === null || typeof value !== 'object') return value
     if (depth > 6) return '[deep]'
-    if (value instanceof Error) return { name: value.name, message: scrub(value.message) }
+    if (value instanceof Error) return describeError(value, depth)
     if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
     const out: Record<string, unknown> = {}
     for (const [key, inner] of Object.entries(value)) {
@@ -51,12 +81,13 @@ export function createJsonLogger(options: JsonLoggerOptions): JsonLogger {
 
   const log = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < threshold) return
-    const record = {
+    const record: Record<string, unknown> = {
       time: new Date(now()).toISOString(),
       level,
       msg: scrub(message),
-      ...(fields ? (redact(fields, 0) as object) : {}),
     }
+    // A field never overwrites time, level or msg.
+    if (fields) for (const [key, value] of Object.entries(redact(fields, 0) as object)) record[key] ??= value
     write(JSON.stringify(record))
   }
 
@@ -66,7 +97,10 @@ export function createJsonLogger(options: JsonLoggerOptions): JsonLogger {
     warn: (message, fields) => log('warn', message, fields),
     error: (message, fields) => log('error', message, fields),
     addSecret(value) {
-      if (value.length >= 6) secrets.add(value)
+      // Secrets that are lists (TOKEN_ENCRYPTION_KEY during a rotation) are also redacted item by item.
+      for (const item of [value, ...value.split(',').map((part) => part.trim())]) {
+        if (item.length >= 6) secrets.add(item)
+      }
     },
   }
 }

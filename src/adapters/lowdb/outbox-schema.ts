@@ -34,7 +34,7 @@ export const outboxEntrySchema = z.object({
   attemptLog: z.array(
     z.object({
       at: z.number(),
-      outcome: z.enum(['sent', 'retry', 'held', 'failed']),
+      outcome: z.enum(['sent', 'retry', 'held', 'failed', 'released']),
       error: recordedErrorSchema.exactOptional(),
     }),
   ),

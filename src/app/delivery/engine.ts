@@ -3,7 +3,7 @@
  * quotas, retrying what can succeed later, holding what waits for the admin.
  * It is the only writer of live outbox entries once they are accepted.
  */
-import { decideAfterFailure } from '../../domain/delivery/after-failure.ts'
+import type { BackoffPolicy } from '../../domain/delivery/backoff.ts'
 import {
   DAY_MS,
   nextSendTime,
@@ -11,14 +11,29 @@ import {
   pruneSendTimes,
   sendWindows,
 } from '../../domain/delivery/pacing.ts'
-import { ServiceError } from '../../domain/errors.ts'
-import type { DeliveryAttempt, OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
+import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
 import type { Clock, GmailPort, OutboxRepository } from '../../domain/ports.ts'
 import type { Logger } from '../logger.ts'
 import type { Scheduler } from '../scheduler.ts'
-import { insertWaiting, type Lane, newLane, pickReady, removeWaiting } from './lane.ts'
+import { createControls, type DeliveryControls } from './controls.ts'
+import {
+  dueWhileHeld,
+  earliestStart,
+  insertWaiting,
+  type Lane,
+  newLane,
+  pickReady,
+  removeWaiting,
+} from './lane.ts'
+import { recordAttempt, settleFailure } from './settle-failure.ts'
 import { toFailure } from './to-failure.ts'
 import { createWaiters } from './waiters.ts'
+
+/** Why a message waits in a held lane, until a failed attempt says more. */
+const HELD_ERROR: RecordedError = {
+  code: 'REAUTHORIZATION_REQUIRED',
+  message: 'The sending account needs reauthorization by an admin',
+}
 
 export interface DeliveryOptions {
   outbox: OutboxRepository
@@ -31,25 +46,22 @@ export interface DeliveryOptions {
   /** Sends in flight at once per account. */
   concurrency: number
   giveUpAfterMs: number
+  /** Retry delays; default `DEFAULT_BACKOFF` (1 s doubling up to 5 min). */
+  backoff?: BackoffPolicy
   /** Called when Google refused an account's refresh token. */
   onReauthorizationRequired: (account: string, error: RecordedError) => void
 }
 
-export interface DeliveryEngine {
+export interface DeliveryEngine extends DeliveryControls {
   /** Loads every live message from the outbox and starts delivering. */
   start(): Promise<void>
   /** Takes a newly accepted (already durable) message. */
   enqueue(entry: OutboxEntry): void
-  /** Resolves after the message's first attempt, or after `ms`, whichever is first. */
+  /**
+   * Resolves after the message's first attempt, or after `ms`, whichever is
+   * first; at once when pacing or a stop puts that attempt beyond `ms`.
+   */
   waitForAttempt(id: string, ms: number): Promise<void>
-  /** Cancels a queued, scheduled or held message. */
-  cancel(id: string): Promise<OutboxEntry>
-  /** Puts a failed message back in the queue. */
-  retry(id: string): Promise<OutboxEntry>
-  /** Stops sending for an account until `release`; its queued messages turn held. */
-  hold(account: string): Promise<void>
-  /** Sends an account's held messages again, in their order. */
-  release(account: string): Promise<number>
   /** The live copy of a message, if the engine holds it. */
   live(id: string): OutboxEntry | undefined
   /** Stops taking new work and waits for sends in flight, up to `deadlineMs`. */
@@ -64,11 +76,33 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
   const waiters = createWaiters()
   let stopping = false
 
+  /**
+   * The account's lane. A new one first loads the account's sends of the
+   * last 24 hours, so that the daily budget (and the minute) outlive a
+   * restart; it sends nothing until then.
+   */
   const laneOf = (account: string): Lane => {
     let lane = lanes.get(account)
     if (!lane) {
-      lane = newLane(account)
-      lanes.set(account, lane)
+      const created = newLane(account)
+      lanes.set(account, created)
+      created.loading = outbox
+        .sentSince(account, clock.now() - DAY_MS)
+        .then(
+          // Nothing was sent meanwhile: the list is just these times, ascending.
+          (times) => void created.sendTimes.push(...times),
+          (caught) => {
+            logger.error('Could not read past sends; pacing starts afresh', {
+              account,
+              error: toFailure(caught).message,
+            })
+          },
+        )
+        .finally(() => {
+          delete created.loading
+          pump(created)
+        })
+      lane = created
     }
     return lane
   }
@@ -90,17 +124,40 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     })
   }
 
+  /** Marks what a held lane would otherwise send as held, so that callers see why it waits. */
+  const holdDue = (lane: Lane, now: number): Promise<void> => {
+    const due = dueWhileHeld(lane, now)
+    for (const entry of due) {
+      entry.status = 'held'
+      entry.error ??= HELD_ERROR
+      delete entry.nextAttemptAt
+    }
+    return Promise.all(due.map((entry) => persist(entry))).then(() => undefined)
+  }
+
   const pump = (lane: Lane): void => {
-    if (stopping) return
+    if (stopping || lane.loading) return
     const now = clock.now()
+    if (lane.held) {
+      holdDue(lane, now).catch((caught) =>
+        logger.error('Could not record held mail', {
+          account: lane.account,
+          error: toFailure(caught).message,
+        }),
+      )
+    }
     pruneSendTimes(lane.sendTimes, now, windows)
     while (lane.inFlight < options.concurrency) {
       const { ready, wakeAt } = pickReady(lane, now)
-      if (!ready) return arm(lane, wakeAt)
+      if (!ready) {
+        arm(lane, wakeAt)
+        return
+      }
       const slot = nextSendTime(lane.sendTimes, now, windows)
       if (slot > now) {
         if (ready.status === 'scheduled') ready.status = 'queued'
-        return arm(lane, slot)
+        arm(lane, slot)
+        return
       }
       lane.sendTimes.push(now)
       removeWaiting(lane, ready.id)
@@ -112,15 +169,13 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     }
   }
 
-  const record = (entry: OutboxEntry, item: DeliveryAttempt): void => {
-    entry.attemptLog.push(item)
-    if (entry.attemptLog.length > 50) entry.attemptLog.splice(1, entry.attemptLog.length - 50)
-  }
-
   const attempt = async (lane: Lane, entry: OutboxEntry): Promise<void> => {
+    const releases = lane.releases
     entry.status = 'sending'
     entry.attempts++
     delete entry.nextAttemptAt
+    logger.debug('Delivery attempt', { id: entry.id, account: entry.account, attempt: entry.attempts })
+    let report: () => void
     try {
       await persist(entry)
       const raw = await outbox.readRaw(entry.id)
@@ -133,82 +188,78 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       entry.gmailMessageId = sent.id
       entry.gmailThreadId = sent.threadId
       delete entry.error
-      record(entry, { at: now, outcome: 'sent' })
+      recordAttempt(entry, { at: now, outcome: 'sent' })
       live.delete(entry.id)
-      logger.info('Message sent', { id: entry.id, account: entry.account, attempts: entry.attempts })
+      report = () =>
+        logger.info('Message sent', { id: entry.id, account: entry.account, attempts: entry.attempts })
     } catch (caught) {
-      settleFailure(lane, entry, toFailure(caught))
+      report = afterFailure(lane, entry, caught, releases)
     }
     try {
       await persist(entry)
     } catch (caught) {
       logger.error('Could not record a delivery outcome', { id: entry.id, error: toFailure(caught).message })
     }
+    // Logged once recorded: the outcome line means the attempt is over, on disk included.
+    report()
     waiters.resolve(entry.id)
   }
 
-  const settleFailure = (lane: Lane, entry: OutboxEntry, failure: ReturnType<typeof toFailure>): void => {
+  /** Applies a failed attempt's outcome; returns how to log it once it is recorded. */
+  const afterFailure = (
+    lane: Lane,
+    entry: OutboxEntry,
+    caught: unknown,
+    releasesAtStart: number,
+  ): (() => void) => {
     const now = clock.now()
-    const error: RecordedError = { code: failure.code, message: failure.message }
-    const since = Math.max(
-      entry.createdAt,
-      entry.sendAt ?? 0,
-      ...entry.attemptLog.filter((item) => item.outcome === 'released').map((item) => item.at),
-    )
-    const decision = decideAfterFailure(failure, {
-      attempts: entry.attempts,
-      since,
+    const outcome = settleFailure(entry, toFailure(caught), {
       now,
       giveUpAfterMs: options.giveUpAfterMs,
       random: options.random,
+      backoff: options.backoff,
+      reauthorizedSince: lane.releases !== releasesAtStart && !lane.held,
     })
-    entry.error = error
-    if (decision.kind === 'retry') {
-      entry.status = 'queued'
-      entry.nextAttemptAt = decision.at
-      record(entry, { at: now, outcome: 'retry', error })
-      insertWaiting(lane, entry)
-      logger.warn('Delivery will be retried', {
-        id: entry.id,
-        code: error.code,
-        retryInMs: decision.at - now,
-      })
-    } else if (decision.kind === 'hold') {
-      entry.status = 'held'
-      record(entry, { at: now, outcome: 'held', error })
-      insertWaiting(lane, entry)
-      if (!lane.held) {
-        logger.warn('Account needs reauthorization; its mail is held', { account: entry.account })
-        options.onReauthorizationRequired(entry.account, error)
-      }
-    } else {
-      entry.status = 'failed'
-      record(entry, { at: now, outcome: 'failed', error })
+    const fields = { id: entry.id, account: entry.account, code: entry.error?.code }
+    if (outcome === 'fail') {
       live.delete(entry.id)
-      logger.warn('Delivery failed', { id: entry.id, code: error.code })
+      return () => logger.warn('Delivery failed', fields)
     }
+    insertWaiting(lane, entry)
+    if (outcome === 'retry') {
+      const retryInMs = (entry.nextAttemptAt ?? now) - now
+      return () => logger.warn('Delivery will be retried', { ...fields, retryInMs })
+    }
+    if (!lane.held) {
+      // Hold at once: every other attempt would meet the same refusal.
+      lane.held = true
+      logger.warn('Account needs reauthorization; its mail is held', { account: entry.account })
+      options.onReauthorizationRequired(entry.account, entry.error ?? HELD_ERROR)
+    }
+    return () => logger.info('Delivery held until reauthorization', fields)
   }
 
-  const take = (id: string): { lane: Lane; entry: OutboxEntry } | undefined => {
-    const entry = live.get(id)
-    if (!entry) return undefined
-    return { lane: laneOf(entry.account), entry }
-  }
+  const controls = createControls({ live, laneOf, persist, pump, holdDue, clock, waiters, outbox })
 
   return {
     async start() {
       const pending = await outbox.pending()
-      const now = clock.now()
-      const accounts = new Set(pending.map((entry) => entry.account))
-      for (const account of accounts) {
-        laneOf(account).sendTimes.push(...(await outbox.sentSince(account, now - DAY_MS)))
-      }
+      const released: OutboxEntry[] = []
       for (const entry of pending) {
         // A send cut short by a crash may or may not have reached Gmail: delivery is at-least-once.
         if (entry.status === 'sending') entry.status = 'queued'
+        const lane = laneOf(entry.account)
+        if (entry.status === 'held' && !lane.held) {
+          // Its account was reauthorized, but the release did not reach the disk before the stop.
+          entry.status = 'queued'
+          recordAttempt(entry, { at: clock.now(), outcome: 'released' })
+          released.push(entry)
+        }
         live.set(entry.id, entry)
-        insertWaiting(laneOf(entry.account), entry)
+        insertWaiting(lane, entry)
       }
+      await Promise.all(released.map((entry) => persist(entry)))
+      await Promise.all([...lanes.values()].map((lane) => lane.loading))
       for (const lane of lanes.values()) pump(lane)
       if (pending.length > 0) logger.info('Resumed pending mail', { count: pending.length })
     },
@@ -221,89 +272,29 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     },
 
     async waitForAttempt(id, ms) {
+      const accepted = live.get(id)
+      if (!accepted || ms <= 0) return
+      const lane = laneOf(accepted.account)
+      if (lane.loading) await lane.loading
       const entry = live.get(id)
-      if (!entry || (entry.status !== 'queued' && entry.status !== 'sending') || ms <= 0) return
+      if (!entry || (entry.status !== 'queued' && entry.status !== 'sending') || stopping) return
+      if (entry.status === 'queued') {
+        // Paced (or backing off) beyond the wait: answer now rather than wait for nothing.
+        const now = clock.now()
+        if (earliestStart(lane, id, now, windows, now + ms) > now + ms) return
+      }
       await waiters.wait(id, ms)
     },
 
-    async cancel(id) {
-      const found = take(id)
-      if (!found) {
-        const stored = await outbox.get(id)
-        if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
-        throw new ServiceError(
-          'BAD_REQUEST',
-          `The message is ${stored.status}; only a queued, scheduled or held message can be canceled`,
-        )
-      }
-      const { lane, entry } = found
-      if (entry.status === 'sending') {
-        throw new ServiceError(
-          'BAD_REQUEST',
-          'The message is being sent; only a queued, scheduled or held message can be canceled',
-        )
-      }
-      removeWaiting(lane, id)
-      live.delete(id)
-      entry.status = 'canceled'
-      delete entry.nextAttemptAt
-      await persist(entry)
-      waiters.resolve(id)
-      return entry
-    },
-
-    async retry(id) {
-      const stored = live.get(id) ?? (await outbox.get(id))
-      if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
-      if (stored.status !== 'failed') {
-        throw new ServiceError(
-          'BAD_REQUEST',
-          `The message is ${stored.status}; only a failed message can be retried`,
-        )
-      }
-      const lane = laneOf(stored.account)
-      const entry: OutboxEntry = {
-        ...stored,
-        status: lane.held ? 'held' : 'queued',
-        attemptLog: [...stored.attemptLog],
-      }
-      delete entry.nextAttemptAt
-      record(entry, { at: clock.now(), outcome: 'released' })
-      await persist(entry)
-      live.set(id, entry)
-      insertWaiting(lane, entry)
-      pump(lane)
-      return entry
-    },
-
-    async hold(account) {
-      const lane = laneOf(account)
-      lane.held = true
-      const changed = lane.waiting.filter((entry) => entry.status === 'queued')
-      for (const entry of changed) entry.status = 'held'
-      await Promise.all(changed.map((entry) => persist(entry)))
-    },
-
-    async release(account) {
-      const lane = laneOf(account)
-      lane.held = false
-      const now = clock.now()
-      const changed = lane.waiting.filter((entry) => entry.status === 'held')
-      for (const entry of changed) {
-        entry.status = 'queued'
-        delete entry.nextAttemptAt
-        record(entry, { at: now, outcome: 'released' })
-      }
-      await Promise.all(changed.map((entry) => persist(entry)))
-      pump(lane)
-      return changed.length
-    },
+    ...controls,
 
     live: (id) => live.get(id),
 
     async stop(deadlineMs) {
       stopping = true
       for (const lane of lanes.values()) lane.cancelTimer?.()
+      // Callers waiting for a first attempt that will not come now hear at once that it is queued (and stored).
+      for (const entry of live.values()) if (entry.status !== 'sending') waiters.resolve(entry.id)
       const until = Date.now() + deadlineMs
       while ([...lanes.values()].some((lane) => lane.inFlight > 0) && Date.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, 20))

@@ -2,6 +2,7 @@
  * One sending account's lane: its live messages in acceptance order, the
  * sends in flight, and the recent send times that pacing counts.
  */
+import { nextSendTime, type SendWindow } from '../../domain/delivery/pacing.ts'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
 
 export interface Lane {
@@ -13,12 +14,16 @@ export interface Lane {
   sendTimes: number[]
   /** The account needs reauthorization: nothing goes out. */
   held: boolean
+  /** Counts releases, so that an attempt started before one can tell its failure is stale. */
+  releases: number
+  /** Set while the account's past sends are read, before the lane may send. */
+  loading?: Promise<void>
   timerAt?: number
   cancelTimer?: () => void
 }
 
 export function newLane(account: string): Lane {
-  return { account, waiting: [], inFlight: 0, sendTimes: [], held: false }
+  return { account, waiting: [], inFlight: 0, sendTimes: [], held: false, releases: 0 }
 }
 
 /** Inserts keeping acceptance order (binary search on createdAt, then id). */
@@ -44,6 +49,17 @@ export function removeWaiting(lane: Lane, id: string): OutboxEntry | undefined {
 }
 
 /**
+ * In a held lane, the messages that would go now if it were not held:
+ * queued ones, and scheduled ones whose time has come.
+ */
+export function dueWhileHeld(lane: Lane, now: number): OutboxEntry[] {
+  if (!lane.held) return []
+  return lane.waiting.filter(
+    (entry) => entry.status === 'queued' || (entry.status === 'scheduled' && (entry.sendAt ?? 0) <= now),
+  )
+}
+
+/**
  * The first message that may go now, or the time to look again.
  * Scheduled messages whose time has come turn queued here.
  */
@@ -65,4 +81,36 @@ export function pickReady(lane: Lane, now: number): { ready?: OutboxEntry; wakeA
     wakeAt = Math.min(wakeAt, due)
   }
   return { wakeAt }
+}
+
+function isReady(lane: Lane, entry: OutboxEntry, now: number): boolean {
+  if (lane.held) return false
+  if (entry.status === 'scheduled') return (entry.sendAt ?? 0) <= now
+  return entry.status === 'queued' && (entry.nextAttemptAt ?? 0) <= now
+}
+
+/**
+ * The earliest time pacing lets the waiting message `id` start, behind every
+ * message ready before it; `Infinity` when it is not ready or cannot start
+ * by `horizon` (the search stops there).
+ */
+export function earliestStart(
+  lane: Lane,
+  id: string,
+  now: number,
+  windows: readonly SendWindow[],
+  horizon: number,
+): number {
+  const times = [...lane.sendTimes]
+  for (const entry of lane.waiting) {
+    if (!isReady(lane, entry, now)) {
+      if (entry.id === id) return Number.POSITIVE_INFINITY
+      continue
+    }
+    const start = nextSendTime(times, now, windows)
+    if (entry.id === id) return start
+    if (start > horizon) return Number.POSITIVE_INFINITY
+    times.push(start)
+  }
+  return Number.POSITIVE_INFINITY
 }

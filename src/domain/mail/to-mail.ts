@@ -55,9 +55,9 @@ export function toMail(input: MailInput, options: ToMailOptions = {}): Mail {
 
   checkHeaderText('subject', 'Subject', input.subject, report)
   const headers = extraHeaders(input.headers ?? {}, report)
-  input.attachments?.forEach((attachment, index) =>
-    checkAttachment(attachment, `attachments.${index}`, report),
-  )
+  for (const [index, attachment] of (input.attachments ?? []).entries()) {
+    checkAttachment(attachment, `attachments.${index}`, report)
+  }
   if (input.threadId !== undefined) checkThreadId(input.threadId, report)
   const inReplyTo =
     input.inReplyTo === undefined

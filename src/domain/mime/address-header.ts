@@ -25,7 +25,8 @@ export function addressField(name: string, mailboxes: Mailbox[]): string {
     const separator = index < mailboxes.length - 1 ? ',' : ''
     const address = asciiAddress(mailbox.address)
     if (mailbox.name === undefined || mailbox.name === '') {
-      appendToken(field, address + separator)
+      // Parsers read a bare quoted local part badly; in angle brackets they do not.
+      appendToken(field, (address.startsWith('"') ? `<${address}>` : address) + separator)
       return
     }
     appendDisplayName(field, mailbox.name)

@@ -3,7 +3,7 @@
  * into a single buffer of the exact size.
  */
 import { ServiceError } from '../errors.ts'
-import { base64LinesLength, writeBase64Lines } from './base64.ts'
+import { base64LinesLength, writeBase64Lines } from './base64-lines.ts'
 
 /** Bytes still to be written as base64 lines, encoded straight into the final buffer. */
 export interface Base64Chunk {

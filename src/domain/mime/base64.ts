@@ -11,7 +11,7 @@ interface NativeUint8ArrayConstructor {
   fromBase64?: (text: string) => Uint8Array
 }
 interface BufferView {
-  toString(encoding: 'base64' | 'base64url', start?: number, end?: number): string
+  toString(encoding: 'base64' | 'base64url'): string
   byteOffset: number
   byteLength: number
   buffer: ArrayBufferLike
@@ -27,27 +27,25 @@ const NodeBuffer = (globalThis as unknown as { Buffer?: BufferConstructor }).Buf
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 const URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-const STANDARD_CODES = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0))
+export const STANDARD_CODES = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0))
 const URL_CODES = Uint8Array.from(URL_ALPHABET, (char) => char.charCodeAt(0))
 /** Character code to 6-bit value; 64 for whitespace, 255 for anything else. */
 const DECODE = new Uint8Array(128).fill(255)
 for (let i = 0; i < 64; i++) DECODE[ALPHABET.charCodeAt(i)] = i
 for (const whitespace of [9, 10, 13, 32]) DECODE[whitespace] = 64
 
-/** RFC 2045 §6.8: at most 76 characters a line. */
-export const BASE64_LINE = 76
-const BYTES_PER_LINE = 57
-/** Input encoded per native call when wrapping lines: large enough to amortize the call, small enough to keep strings short. */
-const BLOCK_BYTES = BYTES_PER_LINE * 16_384
-
-const ascii = new TextEncoder()
 const latin1 = new TextDecoder('latin1')
+
+/** The runtime's own standard base64 encoder, if it has one. */
+export const nativeBase64: ((bytes: Uint8Array) => string) | undefined = hasToBase64
+  ? (bytes) => (bytes as NativeUint8Array).toBase64!()
+  : NodeBuffer === undefined
+    ? undefined
+    : (bytes) => bufferView(bytes).toString('base64')
 
 /** Standard base64 with padding, on one line. */
 export function encodeBase64(bytes: Uint8Array): string {
-  if (hasToBase64) return (bytes as NativeUint8Array).toBase64!()
-  if (NodeBuffer !== undefined) return bufferView(bytes).toString('base64')
-  return encodePure(bytes, STANDARD_CODES, true)
+  return nativeBase64 === undefined ? encodePure(bytes, STANDARD_CODES, true) : nativeBase64(bytes)
 }
 
 /** RFC 4648 §5 base64url without padding, as Gmail's `raw` field wants it. */
@@ -55,52 +53,6 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   if (hasToBase64) return (bytes as NativeUint8Array).toBase64!({ alphabet: 'base64url', omitPadding: true })
   if (NodeBuffer !== undefined) return bufferView(bytes).toString('base64url')
   return encodePure(bytes, URL_CODES, false)
-}
-
-/** Length of `byteLength` bytes as base64 in lines of 76 joined by CRLF (no CRLF after the last). */
-export function base64LinesLength(byteLength: number): number {
-  const chars = Math.ceil(byteLength / 3) * 4
-  return chars === 0 ? 0 : chars + 2 * (Math.ceil(chars / BASE64_LINE) - 1)
-}
-
-/**
- * Writes `bytes` as base64 in lines of 76 characters joined by CRLF
- * (RFC 2045 §6.8) into `target` at `offset`; returns the offset after it.
- * Native encoders write each block in one piece and the lines are then
- * spread apart in place, which costs one memmove per line instead of a
- * string per line.
- */
-export function writeBase64Lines(bytes: Uint8Array, target: Uint8Array, offset: number): number {
-  if (!hasToBase64 && NodeBuffer === undefined) return writeLinesPure(bytes, target, offset)
-  const view = hasToBase64 ? undefined : bufferView(bytes)
-  let position = offset
-  for (let start = 0; start < bytes.length; start += BLOCK_BYTES) {
-    const end = Math.min(start + BLOCK_BYTES, bytes.length)
-    const block =
-      view === undefined
-        ? (bytes.subarray(start, end) as NativeUint8Array).toBase64!()
-        : view.toString('base64', start, end)
-    if (start > 0) {
-      target[position++] = 13
-      target[position++] = 10
-    }
-    ascii.encodeInto(block, target.subarray(position, position + block.length))
-    position = spreadLines(target, position, block.length)
-  }
-  return position
-}
-
-/** Moves the 76-character lines of a block written at `start` apart, last first, and puts CRLF between them. */
-function spreadLines(target: Uint8Array, start: number, length: number): number {
-  const lines = Math.ceil(length / BASE64_LINE)
-  for (let line = lines - 1; line > 0; line--) {
-    const from = start + line * BASE64_LINE
-    const to = start + line * (BASE64_LINE + 2)
-    target.copyWithin(to, from, Math.min(from + BASE64_LINE, start + length))
-    target[to - 2] = 13
-    target[to - 1] = 10
-  }
-  return start + length + 2 * (lines - 1)
 }
 
 function bufferView(bytes: Uint8Array): BufferView {
@@ -118,7 +70,7 @@ function paddingOf(byteLength: number): number {
 }
 
 /** Encodes `bytes[from, to)` into `out` at `at`, padding a final partial group; returns the end offset. */
-function encodeGroups(
+export function encodeGroups(
   bytes: Uint8Array,
   from: number,
   to: number,
@@ -147,25 +99,6 @@ function encodeGroups(
     o += 4
   }
   return o
-}
-
-function writeLinesPure(bytes: Uint8Array, target: Uint8Array, offset: number): number {
-  let position = offset
-  for (let start = 0; start < bytes.length; start += BYTES_PER_LINE) {
-    if (start > 0) {
-      target[position++] = 13
-      target[position++] = 10
-    }
-    position = encodeGroups(
-      bytes,
-      start,
-      Math.min(start + BYTES_PER_LINE, bytes.length),
-      STANDARD_CODES,
-      target,
-      position,
-    )
-  }
-  return position
 }
 
 /**

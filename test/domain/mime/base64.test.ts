@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import * as native from '../../../src/domain/mime/base64.ts'
+import * as nativeCodec from '../../../src/domain/mime/base64.ts'
+import * as nativeLines from '../../../src/domain/mime/base64-lines.ts'
 
-type Base64Module = typeof native
+type Base64Module = typeof nativeCodec & typeof nativeLines
+const native: Base64Module = { ...nativeCodec, ...nativeLines }
+
+/** Both modules, loaded afresh so that they detect the runtime as it is now. */
+async function loadFresh(): Promise<Base64Module> {
+  vi.resetModules()
+  const codec = await import('../../../src/domain/mime/base64.ts')
+  const lines = await import('../../../src/domain/mime/base64-lines.ts')
+  return { ...codec, ...lines }
+}
 
 const vectors: Array<[string, string]> = [
   ['', ''],
@@ -32,8 +42,7 @@ function referenceLines(bytes: Uint8Array): string {
 /** The module as loaded on a runtime without Buffer (pure JavaScript paths). */
 async function loadWithoutBuffer(): Promise<Base64Module> {
   vi.stubGlobal('Buffer', undefined)
-  vi.resetModules()
-  return import('../../../src/domain/mime/base64.ts')
+  return loadFresh()
 }
 
 /** The module as loaded on a runtime with `Uint8Array.prototype.toBase64` (faked here with Buffer). */
@@ -48,8 +57,7 @@ async function loadWithToBase64(): Promise<Base64Module> {
     )
     return options?.omitPadding === true ? text.replace(/=+$/, '') : text
   }
-  vi.resetModules()
-  return import('../../../src/domain/mime/base64.ts')
+  return loadFresh()
 }
 
 afterEach(() => {

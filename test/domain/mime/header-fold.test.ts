@@ -19,7 +19,7 @@ function expectWellFolded(field: string, maxLine = 76): void {
     expect(word.length).toBeLessThanOrEqual(75)
 }
 
-const valueOf = (field: string) => headerFields(field)[0]![1]
+const fieldValue = (field: string) => headerFields(field)[0]![1]
 
 describe('encoded-words', () => {
   it('chooses Q for mostly Latin text and B for non-Latin text', () => {
@@ -54,7 +54,7 @@ describe('unstructured header fields', () => {
     const text = 'word '.repeat(40).trim().replace('word word', 'word  word')
     const field = unstructured('Subject', text)
     expectWellFolded(field)
-    expect(valueOf(field)).toBe(text)
+    expect(fieldValue(field)).toBe(text)
   })
 
   it('encodes non-ASCII text as words within 76-character lines', () => {
@@ -62,7 +62,7 @@ describe('unstructured header fields', () => {
     const field = unstructured('Subject', text)
     expectWellFolded(field)
     expect(field).toMatch(/^Subject: =\?utf-8\?Q\?/)
-    expect(decodeEncodedWords(valueOf(field))).toBe(text)
+    expect(decodeEncodedWords(fieldValue(field))).toBe(text)
   })
 
   it('encodes mostly non-Latin text with B', () => {
@@ -70,40 +70,40 @@ describe('unstructured header fields', () => {
     const field = unstructured('Subject', text)
     expectWellFolded(field)
     expect(field).toMatch(/^Subject: =\?utf-8\?B\?/)
-    expect(decodeEncodedWords(valueOf(field))).toBe(text)
+    expect(decodeEncodedWords(fieldValue(field))).toBe(text)
   })
 
   it('encodes ASCII text that a reader would take for an encoded-word', () => {
     const field = unstructured('Subject', 'see =?utf-8?Q?x?= here')
     expect(field).not.toContain('=?utf-8?Q?x?=')
-    expect(decodeEncodedWords(valueOf(field))).toBe('see =?utf-8?Q?x?= here')
+    expect(decodeEncodedWords(fieldValue(field))).toBe('see =?utf-8?Q?x?= here')
   })
 
   it('encodes a line break rather than writing it', () => {
     const field = unstructured('X-Note', 'a\r\nBcc: evil@example.com')
     expect(headerFields(field)).toHaveLength(1)
-    expect(decodeEncodedWords(valueOf(field))).toBe('a\r\nBcc: evil@example.com')
+    expect(decodeEncodedWords(fieldValue(field))).toBe('a\r\nBcc: evil@example.com')
   })
 
   it('encodes a word too long to fold, keeping lines under 998 octets', () => {
     const text = 'x'.repeat(2000)
     const field = unstructured('X-Long', text)
     expectWellFolded(field)
-    expect(decodeEncodedWords(valueOf(field))).toBe(text)
+    expect(decodeEncodedWords(fieldValue(field))).toBe(text)
   })
 
   it('never leaves a line of only whitespace', () => {
     const text = `${'a'.repeat(60)} \t \t b ${'c'.repeat(60)}  \t`
     const field = unstructured('X-Note', text)
     expectWellFolded(field, 998)
-    expect(valueOf(field)).toBe(text)
+    expect(fieldValue(field)).toBe(text)
   })
 
   it('encodes a Subject whose words cannot fold within 76 characters', () => {
     for (const text of [`see https://example.com/${'p'.repeat(70)}`, `${'a'.repeat(70)} b`]) {
       const field = unstructured('Subject', text)
       expectWellFolded(field)
-      expect(decodeEncodedWords(valueOf(field))).toBe(text)
+      expect(decodeEncodedWords(fieldValue(field))).toBe(text)
     }
   })
 
@@ -111,7 +111,7 @@ describe('unstructured header fields', () => {
     const value = `<https://example.com/unsubscribe/${'t'.repeat(100)}>, <mailto:u@example.com>`
     const field = unstructured('List-Unsubscribe', value)
     expectWellFolded(field, 998)
-    expect(valueOf(field)).toBe(value)
+    expect(fieldValue(field)).toBe(value)
   })
 
   it('keeps the first word on the field line even after a long name', () => {

@@ -1,4 +1,4 @@
-/** The pages of `/oauth/callback` when it cannot connect an account. */
+/** The pages of `/oauth/callback` when it cannot connect an account, in the console's look. */
 import { html } from 'hono/html'
 import { type Markup, page } from './layout.ts'
 
@@ -10,9 +10,11 @@ export function oauthFailurePage(options: {
 }): Markup {
   return page(
     { title: options.title, sandbox: options.sandbox },
-    html`<h1>${options.title}</h1>
+    html`<div class="card narrow">
+<h1>${options.title}</h1>
 <div class="banner error" role="alert"><p>${options.message}</p></div>
-<p>No stored credential was changed.</p>
-<p><a class="button primary" href="${options.retryUrl}">Try again</a> <a class="button" href="/admin">Back to the console</a></p>`,
+<p>No stored credential was changed: accounts that were connected still are, and held mail stays held.</p>
+<p class="actions-bar"><a class="button primary" href="${options.retryUrl}">Try again</a> <a class="button" href="/admin">Back to the console</a></p>
+</div>`,
   )
 }

@@ -18,17 +18,10 @@ export interface ServiceContext {
 export interface TrpcContext extends ServiceContext {
   /** Absent when the request carried no valid API key. */
   caller?: Caller
-  /** Set when the caller's key ran out of its rate budget: how long to wait. */
-  rateLimitedForMs?: number
 }
 
-export function createContextInner(
-  services: ServiceContext,
-  caller?: Caller,
-  rateLimitedForMs?: number,
-): TrpcContext {
+export function createContextInner(services: ServiceContext, caller?: Caller): TrpcContext {
   const context: TrpcContext = { ...services }
   if (caller) context.caller = caller
-  if (rateLimitedForMs !== undefined) context.rateLimitedForMs = rateLimitedForMs
   return context
 }

@@ -66,7 +66,8 @@ export function formatError(opts: {
     if (serviceError.retryAfterMs !== undefined) data.retryAfterMs = serviceError.retryAfterMs
   } else if (error.code === 'INTERNAL_SERVER_ERROR') {
     message = 'An internal error occurred'
-  } else if (error.code === 'PARSE_ERROR') {
+  } else if (error.code === 'PARSE_ERROR' || cause instanceof SyntaxError) {
+    // The parser's own message may quote the body; the caller needs only the verdict.
     message = 'The request body is not valid JSON'
   }
   return { message, code: shape.code, data }

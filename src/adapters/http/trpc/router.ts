@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { toAccountStatus } from '../../../app/account-status.ts'
-import { toMailRecord } from '../../../app/mail-record.ts'
+import { type MailRecord, toMailRecord } from '../../../app/mail-record.ts'
 import { mailInputSchema } from '../../../domain/mail/input.ts'
 import { MAIL_STATUSES } from '../../../domain/mail/record.ts'
 import { apiProcedure, router } from './init.ts'
@@ -40,9 +40,9 @@ const mailRouter = router({
       if (input?.limit !== undefined) query.limit = input.limit
       if (input?.cursor !== undefined) query.cursor = input.cursor
       const page = await ctx.mail.list(query)
-      return page.nextCursor === undefined
-        ? { items: page.items.map(toMailRecord) }
-        : { items: page.items.map(toMailRecord), nextCursor: page.nextCursor }
+      const answer: { items: MailRecord[]; nextCursor?: string } = { items: page.items.map(toMailRecord) }
+      if (page.nextCursor !== undefined) answer.nextCursor = page.nextCursor
+      return answer
     }),
 
   cancel: apiProcedure

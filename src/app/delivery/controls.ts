@@ -1,0 +1,110 @@
+/**
+ * What callers and the admin do to accepted messages: cancel, retry, and
+ * holding or releasing an account's mail around a reauthorization.
+ */
+import { ServiceError } from '../../domain/errors.ts'
+import type { OutboxEntry } from '../../domain/mail/record.ts'
+import type { Clock, OutboxRepository } from '../../domain/ports.ts'
+import { insertWaiting, type Lane, removeWaiting } from './lane.ts'
+import { recordAttempt } from './settle-failure.ts'
+import type { Waiters } from './waiters.ts'
+
+/** The engine's state and steps that the controls work with. */
+export interface EngineCore {
+  live: Map<string, OutboxEntry>
+  laneOf(account: string): Lane
+  persist(entry: OutboxEntry): Promise<void>
+  pump(lane: Lane): void
+  holdDue(lane: Lane, now: number): Promise<void>
+  clock: Clock
+  waiters: Waiters
+  outbox: OutboxRepository
+}
+
+export interface DeliveryControls {
+  /** Cancels a queued, scheduled or held message. */
+  cancel(id: string): Promise<OutboxEntry>
+  /** Puts a failed message back in the queue. */
+  retry(id: string): Promise<OutboxEntry>
+  /** Stops sending for an account until `release`; its waiting messages turn held. */
+  hold(account: string): Promise<void>
+  /** Sends an account's held messages again, in their order; returns how many. */
+  release(account: string): Promise<number>
+}
+
+export function createControls(core: EngineCore): DeliveryControls {
+  const { live, laneOf, persist, pump, clock, waiters, outbox } = core
+  return {
+    async cancel(id) {
+      const entry = live.get(id)
+      if (!entry) {
+        const stored = await outbox.get(id)
+        if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
+        throw new ServiceError(
+          'BAD_REQUEST',
+          `The message is ${stored.status}; only a queued, scheduled or held message can be canceled`,
+        )
+      }
+      const lane = laneOf(entry.account)
+      if (entry.status === 'sending') {
+        throw new ServiceError(
+          'BAD_REQUEST',
+          'The message is being sent; only a queued, scheduled or held message can be canceled',
+        )
+      }
+      removeWaiting(lane, id)
+      live.delete(id)
+      entry.status = 'canceled'
+      delete entry.nextAttemptAt
+      await persist(entry)
+      waiters.resolve(id)
+      return entry
+    },
+
+    async retry(id) {
+      const stored = live.get(id) ?? (await outbox.get(id))
+      if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
+      if (stored.status !== 'failed') {
+        throw new ServiceError(
+          'BAD_REQUEST',
+          `The message is ${stored.status}; only a failed message can be retried`,
+        )
+      }
+      const lane = laneOf(stored.account)
+      const entry: OutboxEntry = {
+        ...stored,
+        status: lane.held ? 'held' : 'queued',
+        attemptLog: [...stored.attemptLog],
+      }
+      delete entry.nextAttemptAt
+      recordAttempt(entry, { at: clock.now(), outcome: 'released' })
+      await persist(entry)
+      live.set(id, entry)
+      insertWaiting(lane, entry)
+      pump(lane)
+      return entry
+    },
+
+    async hold(account) {
+      const lane = laneOf(account)
+      lane.held = true
+      await core.holdDue(lane, clock.now())
+    },
+
+    async release(account) {
+      const lane = laneOf(account)
+      lane.held = false
+      lane.releases++
+      const now = clock.now()
+      const changed = lane.waiting.filter((entry) => entry.status === 'held')
+      for (const entry of changed) {
+        entry.status = 'queued'
+        delete entry.nextAttemptAt
+        recordAttempt(entry, { at: now, outcome: 'released' })
+      }
+      await Promise.all(changed.map((entry) => persist(entry)))
+      pump(lane)
+      return changed.length
+    },
+  }
+}

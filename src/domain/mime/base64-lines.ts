@@ -1,0 +1,142 @@
+/**
+ * Base64 bodies in lines of 76 characters joined by CRLF (RFC 2045 §6.8),
+ * written straight into the composed message.
+ */
+import { encodeGroups, nativeBase64, STANDARD_CODES } from './base64.ts'
+
+/** RFC 2045 §6.8: at most 76 characters a line. */
+export const BASE64_LINE = 76
+const BYTES_PER_LINE = 57
+/** Input encoded per native call: whole lines, enough to amortize the call, few enough to stay in cache. */
+const BLOCK_BYTES = BYTES_PER_LINE * 256
+/** CR then LF, as a little-endian 16-bit value. */
+const CRLF = 0x0a0d
+
+interface Latin1Writable {
+  write(text: string, offset: number, encoding: 'latin1'): number
+}
+interface BufferConstructor {
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): Latin1Writable
+}
+
+const NodeBuffer = (globalThis as unknown as { Buffer?: BufferConstructor }).Buffer
+const ascii = new TextEncoder()
+
+/** Length of `byteLength` bytes as base64 in lines of 76 joined by CRLF (no CRLF after the last). */
+export function base64LinesLength(byteLength: number): number {
+  const chars = Math.ceil(byteLength / 3) * 4
+  return chars === 0 ? 0 : chars + 2 * (Math.ceil(chars / BASE64_LINE) - 1)
+}
+
+/**
+ * Writes `bytes` as base64 in lines of 76 characters joined by CRLF
+ * (RFC 2045 §6.8) into `target` at `offset`; returns the offset after it.
+ * A native encoder turns a block of whole lines into one string, written
+ * into a small scratch buffer that stays in cache; the lines are then copied
+ * out four bytes at a time, which beats a native call per line.
+ */
+export function writeBase64Lines(bytes: Uint8Array, target: Uint8Array, offset: number): number {
+  if (nativeBase64 === undefined) return writeLinesPure(bytes, target, offset)
+  const scratch = new Uint8Array(Math.ceil(Math.min(BLOCK_BYTES, bytes.length) / 3) * 4)
+  const writeAscii = asciiWriter(scratch)
+  const from = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength)
+  const to = new DataView(target.buffer, target.byteOffset, target.byteLength)
+  let position = offset
+  for (let start = 0; start < bytes.length; start += BLOCK_BYTES) {
+    const block = bytes.subarray(start, Math.min(start + BLOCK_BYTES, bytes.length))
+    const text = nativeBase64(block)
+    if (start > 0) {
+      to.setUint16(position, CRLF, true)
+      position += 2
+    }
+    writeAscii(text, 0)
+    position = copyLines(from, to, text.length, position)
+  }
+  return position
+}
+
+/** Copies `length` base64 characters from `from` into `to` at `position` as CRLF-joined lines. */
+function copyLines(from: DataView, to: DataView, length: number, position: number): number {
+  let at = 0
+  let out = position
+  for (; at + BASE64_LINE <= length; at += BASE64_LINE) {
+    if (at > 0) {
+      to.setUint16(out, CRLF, true)
+      out += 2
+    }
+    copyLine(from, at, to, out)
+    out += BASE64_LINE
+  }
+  if (at < length) {
+    if (at > 0) {
+      to.setUint16(out, CRLF, true)
+      out += 2
+    }
+    for (; at < length; at++) to.setUint8(out++, from.getUint8(at))
+  }
+  return out
+}
+
+/** One 76-character line as 19 four-byte moves, unrolled: twice as fast as the loop in V8. */
+function copyLine(from: DataView, at: number, to: DataView, out: number): void {
+  to.setUint32(out + 0, from.getUint32(at + 0, true), true)
+  to.setUint32(out + 4, from.getUint32(at + 4, true), true)
+  to.setUint32(out + 8, from.getUint32(at + 8, true), true)
+  to.setUint32(out + 12, from.getUint32(at + 12, true), true)
+  to.setUint32(out + 16, from.getUint32(at + 16, true), true)
+  to.setUint32(out + 20, from.getUint32(at + 20, true), true)
+  to.setUint32(out + 24, from.getUint32(at + 24, true), true)
+  to.setUint32(out + 28, from.getUint32(at + 28, true), true)
+  to.setUint32(out + 32, from.getUint32(at + 32, true), true)
+  to.setUint32(out + 36, from.getUint32(at + 36, true), true)
+  to.setUint32(out + 40, from.getUint32(at + 40, true), true)
+  to.setUint32(out + 44, from.getUint32(at + 44, true), true)
+  to.setUint32(out + 48, from.getUint32(at + 48, true), true)
+  to.setUint32(out + 52, from.getUint32(at + 52, true), true)
+  to.setUint32(out + 56, from.getUint32(at + 56, true), true)
+  to.setUint32(out + 60, from.getUint32(at + 60, true), true)
+  to.setUint32(out + 64, from.getUint32(at + 64, true), true)
+  to.setUint32(out + 68, from.getUint32(at + 68, true), true)
+  to.setUint32(out + 72, from.getUint32(at + 72, true), true)
+}
+
+/** Writes an ASCII string into `target` at an offset: Buffer's latin1 copy where there is one, else TextEncoder. */
+function asciiWriter(target: Uint8Array): (text: string, at: number) => void {
+  if (NodeBuffer !== undefined) {
+    const view = NodeBuffer.from(target.buffer, target.byteOffset, target.byteLength)
+    return (text, at) => view.write(text, at, 'latin1')
+  }
+  return (text, at) => ascii.encodeInto(text, target.subarray(at, at + text.length))
+}
+
+function writeLinesPure(bytes: Uint8Array, target: Uint8Array, offset: number): number {
+  let position = offset
+  for (let start = 0; start < bytes.length; start += BYTES_PER_LINE) {
+    if (start > 0) {
+      target[position++] = 13
+      target[position++] = 10
+    }
+    position = encodeGroups(
+      bytes,
+      start,
+      Math.min(start + BYTES_PER_LINE, bytes.length),
+      STANDARD_CODES,
+      target,
+      position,
+    )
+  }
+  return position
+}
+
+/**
+ * Runs the line writer once on a small input that reaches every branch, so
+ * that the optimizing compiler has type feedback for all of them. A branch
+ * first reached inside optimized code deoptimizes it, and V8 (Node 24) was
+ * seen to repeat that on every large attachment, leaving the copy loop
+ * interpreted and ten times slower.
+ */
+function primeLineWriter(): void {
+  const sample = new Uint8Array(BYTES_PER_LINE * 2 + 1)
+  writeBase64Lines(sample, new Uint8Array(base64LinesLength(sample.length)), 0)
+}
+primeLineWriter()

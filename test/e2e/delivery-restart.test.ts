@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ChildService, realModeEnv, startChildService } from '../support/child-service.ts'
+import { connectAccount } from '../support/connect.ts'
+import { messageIdOf, numbered, waitForFinal } from '../support/delivery-wait.ts'
+import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
+
+const EMAIL = 'support@example.com'
+
+describe('a service process killed or stopped while sending', () => {
+  let emulator: RunningEmulator
+  let dataDir: string
+  let env: Record<string, string>
+  const children: ChildService[] = []
+
+  const start = async () => {
+    const child = await startChildService(env)
+    children.push(child)
+    return child
+  }
+  /** How many copies of each message Gmail received, by Message-ID. */
+  const copies = () => {
+    const counts = new Map<string, number>()
+    for (const message of emulator.emulator.control.mailbox()) {
+      const id = message.messageIdHeader ?? ''
+      counts.set(id, (counts.get(id) ?? 0) + 1)
+    }
+    return counts
+  }
+
+  beforeAll(async () => {
+    emulator = await startEmulator()
+    dataDir = await mkdtemp(join(tmpdir(), 'gmail-send-child-'))
+    env = {
+      ...realModeEnv(emulator.endpoints, dataDir),
+      GMAIL_SENDS_PER_MINUTE: '0',
+      SEND_WAIT_MS: '0',
+      RETRY_BASE_MS: '20',
+      RETRY_MAX_MS: '200',
+      API_RATE_LIMIT_PER_MINUTE: '0',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+    }
+  })
+  afterAll(async () => {
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL')
+    await Promise.all(children.map((child) => child.exited))
+    await emulator?.close()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it('sends every accepted message after a SIGKILL in the middle of 300 sends and a restart', async () => {
+    const first = await start()
+    const connected = await connectAccount({
+      url: first.url,
+      adminToken: first.adminToken,
+      control: emulator.emulator.control,
+      email: EMAIL,
+    })
+    expect(connected.callbackStatus).toBe(302)
+    // Some sends are slow, so that the kill finds messages in every state, sending included.
+    emulator.emulator.control.setFaultRate('send', {
+      probability: 0.2,
+      faults: [{ kind: 'delay', ms: 150 }],
+    })
+
+    const accepted: string[] = []
+    const killAfter = 50 + Math.floor(Math.random() * 200)
+    let killed = false
+    for (let chunk = 0; chunk < 12 && !killed; chunk++) {
+      const call = first.client.mail.sendBatch.mutate({
+        messages: Array.from({ length: 25 }, (_, index) => numbered(chunk * 25 + index)),
+      })
+      if (accepted.length >= killAfter) {
+        // The next batch is on its way when the process dies: it may or may not have been stored.
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 15)))
+        first.process.kill('SIGKILL')
+        killed = true
+      }
+      const records = await call.catch(() => [])
+      accepted.push(...records.map((record) => record.id))
+    }
+    if (!killed) first.process.kill('SIGKILL')
+    expect((await first.exited).signal).toBe('SIGKILL')
+    expect(accepted.length).toBeGreaterThanOrEqual(50)
+    emulator.emulator.control.setFaultRate('send', undefined)
+
+    const second = await start()
+    const records = await waitForFinal(second.client, accepted, { timeoutMs: 30_000 })
+    expect(records.filter((record) => record.status !== 'sent')).toEqual([])
+    const received = copies()
+    const missing = accepted.filter((id) => (received.get(messageIdOf(id)) ?? 0) < 1)
+    expect(missing).toEqual([])
+
+    second.process.kill('SIGTERM')
+    expect(await second.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('on SIGTERM lets sends in flight finish, exits 0, and sends the rest after a restart', async () => {
+    const third = await start()
+    const before = copies()
+    // Every send takes a while: several are in flight when the signal comes.
+    emulator.emulator.control.setFaultRate('send', { probability: 1, faults: [{ kind: 'delay', ms: 200 }] })
+    const batch = await third.client.mail.sendBatch.mutate({
+      messages: Array.from({ length: 60 }, (_, index) => numbered(1000 + index)),
+    })
+    const accepted = batch.map((record) => record.id)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    third.process.kill('SIGTERM')
+    expect(await third.exited).toEqual({ code: 0, signal: null })
+    const sentBeforeRestart = emulator.emulator.control
+      .mailbox()
+      .filter((message) => accepted.some((id) => message.messageIdHeader === messageIdOf(id))).length
+    expect(sentBeforeRestart).toBeGreaterThan(0)
+    expect(sentBeforeRestart).toBeLessThan(accepted.length)
+    emulator.emulator.control.setFaultRate('send', undefined)
+
+    const fourth = await start()
+    const records = await waitForFinal(fourth.client, accepted, { timeoutMs: 30_000 })
+    expect(records.filter((record) => record.status !== 'sent')).toEqual([])
+    const received = copies()
+    // A graceful stop records every send that finished: none goes out twice.
+    for (const id of accepted) {
+      expect((received.get(messageIdOf(id)) ?? 0) - (before.get(messageIdOf(id)) ?? 0)).toBe(1)
+    }
+    fourth.process.kill('SIGTERM')
+    expect((await fourth.exited).code).toBe(0)
+  })
+})
