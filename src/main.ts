@@ -20,11 +20,12 @@ try {
 }
 
 let service: Service | undefined
+let stopping = false
 const server = serve({
-  fetch: (request, env) =>
-    service
-      ? service.app.fetch(request, env)
-      : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } }),
+  fetch: (request, env) => {
+    if (stopping) return unavailable('The service is shutting down; retry shortly')
+    return service ? service.app.fetch(request, env) : unavailable('The service is starting; retry shortly')
+  },
   port: config.port,
   hostname: config.host,
 })
@@ -56,17 +57,32 @@ server.once('error', (error: NodeJS.ErrnoException) => {
   process.exit(1)
 })
 
-let stopping = false
+/**
+ * Graceful stop: new requests get 503, in-flight sends may finish until
+ * SHUTDOWN_TIMEOUT_MS, answers being written are let out, the store is
+ * flushed, exit 0. What is still queued goes out after the restart.
+ */
 const stop = async (signal: string) => {
   if (stopping) return
   stopping = true
   service?.logger.info('Shutting down', { signal })
-  server.close()
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  const drainRequests = async () => {
+    ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))])
+  }
   try {
-    await service?.shutdown()
+    await service?.shutdown({ drainRequests })
   } finally {
     process.exit(0)
   }
 }
+function unavailable(message: string): Response {
+  return new Response(JSON.stringify({ error: { code: 'UNAVAILABLE', message } }), {
+    status: 503,
+    headers: { 'Content-Type': 'application/json', 'Retry-After': '5', Connection: 'close' },
+  })
+}
+
 process.on('SIGTERM', () => void stop('SIGTERM'))
 process.on('SIGINT', () => void stop('SIGINT'))

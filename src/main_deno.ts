@@ -36,16 +36,17 @@ try {
 }
 
 let service: Service | undefined
+let stopping = false
 let resolvePort: (port: number) => void = () => {}
 const bound = new Promise<number>((resolve) => {
   resolvePort = resolve
 })
 const server = Deno.serve(
   { port: config.port, hostname: config.host, onListen: (address) => resolvePort(address.port) },
-  (request) =>
-    service
-      ? service.app.fetch(request)
-      : new Response('Starting', { status: 503, headers: { 'Retry-After': '1' } }),
+  (request) => {
+    if (stopping) return unavailable('The service is shutting down; retry shortly')
+    return service ? service.app.fetch(request) : unavailable('The service is starting; retry shortly')
+  },
 )
 const port = await bound
 try {
@@ -60,13 +61,22 @@ try {
 }
 printStartBanner(service, port, print)
 
-let stopping = false
+/** Graceful stop, as on Node: 503 for new requests, in-flight sends finish, store flushed. */
 const stop = async () => {
   if (stopping) return
   stopping = true
-  await server.shutdown()
-  await service?.shutdown()
-  Deno.exit(0)
+  try {
+    await service?.shutdown({ drainRequests: () => server.shutdown() })
+  } finally {
+    Deno.exit(0)
+  }
+}
+
+function unavailable(message: string): Response {
+  return new Response(JSON.stringify({ error: { code: 'UNAVAILABLE', message } }), {
+    status: 503,
+    headers: { 'Content-Type': 'application/json', 'Retry-After': '5' },
+  })
 }
 Deno.addSignalListener('SIGTERM', () => void stop())
 Deno.addSignalListener('SIGINT', () => void stop())

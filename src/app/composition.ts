@@ -41,8 +41,12 @@ export interface Service {
   logger: JsonLogger
   /** Present in sandbox mode: what the person who started it needs to know. */
   sandbox?: Sandbox
-  /** Stops delivery (in-flight sends may finish until the deadline) and flushes storage. */
-  shutdown(): Promise<void>
+  /**
+   * Stops delivery (in-flight sends may finish until the deadline), waits for
+   * `drainRequests` (the entry point's in-flight HTTP answers), then flushes
+   * and closes storage.
+   */
+  shutdown(options?: { drainRequests?: () => Promise<void> }): Promise<void>
 }
 
 const hourMs = 3_600_000
@@ -205,9 +209,11 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     config,
     logger,
     ...(sandbox ? { sandbox } : {}),
-    async shutdown() {
+    async shutdown(options = {}) {
       clearInterval(sweep)
       await engine.stop(config.shutdownTimeoutMs)
+      // Requests still being answered may read the store; it closes after them.
+      await options.drainRequests?.()
       await sandbox?.persist()
       await outbox.close()
     },

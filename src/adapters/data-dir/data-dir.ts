@@ -2,12 +2,16 @@
  * The data folder itself: created owner-only, probed for writability, and
  * the small secret files that sandbox mode generates there.
  */
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { chmod, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
+/** Creates DATA_DIR owner-only, and removes temp files a crash left mid-write (one process owns the folder). */
 export async function ensureDataDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   await chmod(dir, 0o700)
+  for (const name of await readdir(dir)) {
+    if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true })
+  }
 }
 
 /** Whether a file can be written and synced in the folder now. */
