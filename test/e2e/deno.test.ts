@@ -62,7 +62,9 @@ describe('the same service on Deno (deno task start)', () => {
     })
     expect(record).toMatchObject({ status: 'sent', from: 'deno@example.com' })
 
-    const raw = await fetch(`${url}/admin/sandbox/api/mailbox/${record.gmailMessageId}/raw`, { headers: admin })
+    const raw = await fetch(`${url}/admin/sandbox/api/mailbox/${record.gmailMessageId}/raw`, {
+      headers: admin,
+    })
     expect(raw.status).toBe(200)
     const parsed = await PostalMime.parse(new Uint8Array(await raw.arrayBuffer()))
     expect(parsed.subject).toBe('Hello from Deno — ünïcode')
