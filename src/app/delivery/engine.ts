@@ -3,19 +3,9 @@
  * quotas, retrying what can succeed later, holding what waits for the admin.
  * It is the only writer of live outbox entries once they are accepted.
  */
-import type { BackoffPolicy } from '../../domain/delivery/backoff.ts'
-import {
-  DAY_MS,
-  nextSendTime,
-  type PacingLimits,
-  pruneSendTimes,
-  sendWindows,
-} from '../../domain/delivery/pacing.ts'
+import { DAY_MS, nextSendTime, pruneSendTimes, sendWindows } from '../../domain/delivery/pacing.ts'
 import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
-import type { Clock, GmailPort, OutboxRepository } from '../../domain/ports.ts'
-import type { Logger } from '../logger.ts'
-import type { Scheduler } from '../scheduler.ts'
-import { createControls, type DeliveryControls } from './controls.ts'
+import { createControls } from './controls.ts'
 import {
   dueWhileHeld,
   earliestStart,
@@ -27,45 +17,15 @@ import {
 } from './lane.ts'
 import { recordAttempt, settleFailure } from './settle-failure.ts'
 import { toFailure } from './to-failure.ts'
+import type { DeliveryEngine, DeliveryOptions } from './types.ts'
 import { createWaiters } from './waiters.ts'
+
+export type { DeliveryEngine, DeliveryOptions } from './types.ts'
 
 /** Why a message waits in a held lane, until a failed attempt says more. */
 const HELD_ERROR: RecordedError = {
   code: 'REAUTHORIZATION_REQUIRED',
   message: 'The sending account needs reauthorization by an admin',
-}
-
-export interface DeliveryOptions {
-  outbox: OutboxRepository
-  gmail: GmailPort
-  clock: Clock
-  scheduler: Scheduler
-  random: () => number
-  logger: Logger
-  limits: PacingLimits
-  /** Sends in flight at once per account. */
-  concurrency: number
-  giveUpAfterMs: number
-  /** Retry delays; default `DEFAULT_BACKOFF` (1 s doubling up to 5 min). */
-  backoff?: BackoffPolicy
-  /** Called when Google refused an account's refresh token. */
-  onReauthorizationRequired: (account: string, error: RecordedError) => void
-}
-
-export interface DeliveryEngine extends DeliveryControls {
-  /** Loads every live message from the outbox and starts delivering. */
-  start(): Promise<void>
-  /** Takes a newly accepted (already durable) message. */
-  enqueue(entry: OutboxEntry): void
-  /**
-   * Resolves after the message's first attempt, or after `ms`, whichever is
-   * first; at once when pacing or a stop puts that attempt beyond `ms`.
-   */
-  waitForAttempt(id: string, ms: number): Promise<void>
-  /** The live copy of a message, if the engine holds it. */
-  live(id: string): OutboxEntry | undefined
-  /** Stops taking new work and waits for sends in flight, up to `deadlineMs`. */
-  stop(deadlineMs: number): Promise<void>
 }
 
 export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {

@@ -1,0 +1,41 @@
+/** The delivery engine's options and interface. */
+import type { BackoffPolicy } from '../../domain/delivery/backoff.ts'
+import type { PacingLimits } from '../../domain/delivery/pacing.ts'
+import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
+import type { Clock, GmailPort, OutboxRepository } from '../../domain/ports.ts'
+import type { Logger } from '../logger.ts'
+import type { Scheduler } from '../scheduler.ts'
+import type { DeliveryControls } from './controls.ts'
+
+export interface DeliveryOptions {
+  outbox: OutboxRepository
+  gmail: GmailPort
+  clock: Clock
+  scheduler: Scheduler
+  random: () => number
+  logger: Logger
+  limits: PacingLimits
+  /** Sends in flight at once per account. */
+  concurrency: number
+  giveUpAfterMs: number
+  /** Retry delays; default `DEFAULT_BACKOFF` (1 s doubling up to 5 min). */
+  backoff?: BackoffPolicy
+  /** Called when Google refused an account's refresh token. */
+  onReauthorizationRequired: (account: string, error: RecordedError) => void
+}
+
+export interface DeliveryEngine extends DeliveryControls {
+  /** Loads every live message from the outbox and starts delivering. */
+  start(): Promise<void>
+  /** Takes a newly accepted (already durable) message. */
+  enqueue(entry: OutboxEntry): void
+  /**
+   * Resolves after the message's first attempt, or after `ms`, whichever is
+   * first; at once when pacing or a stop puts that attempt beyond `ms`.
+   */
+  waitForAttempt(id: string, ms: number): Promise<void>
+  /** The live copy of a message, if the engine holds it. */
+  live(id: string): OutboxEntry | undefined
+  /** Stops taking new work and waits for sends in flight, up to `deadlineMs`. */
+  stop(deadlineMs: number): Promise<void>
+}
