@@ -1,9 +1,8 @@
 import { TRPCClientError } from '@trpc/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMailClient } from '../../src/client.ts'
-import { connectAccount } from '../support/connect.ts'
 import { listAll, messageIdOf, numbered, waitForFinal } from '../support/delivery-wait.ts'
-import { type RunningService, startService } from '../support/service.ts'
+import { type RunningService, startConnectedService, UNPACED_ENV } from '../support/service.ts'
 
 /** The error a call rejected with (tRPC's client error carries `data.code` and `data.issues`). */
 async function failure(call: Promise<unknown>): Promise<TRPCClientError<never>> {
@@ -24,17 +23,7 @@ describe('mail API: batches, listing, idempotency, cancel', () => {
   let running: RunningService
 
   beforeAll(async () => {
-    running = await startService({
-      GMAIL_SENDS_PER_MINUTE: '0',
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'info',
-    })
-    await connectAccount({
-      url: running.url,
-      adminToken: running.adminToken,
-      control: running.service.sandbox!.control,
-      email: 'support@example.com',
-    })
+    running = await startConnectedService(UNPACED_ENV)
   })
   afterAll(async () => {
     await running?.stop()

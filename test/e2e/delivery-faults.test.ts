@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Fault } from '../../src/adapters/sandbox/types.ts'
-import { connectAccount } from '../support/connect.ts'
 import { messageIdOf, numbered, waitForFinal } from '../support/delivery-wait.ts'
-import { type RunningService, startService } from '../support/service.ts'
+import { type RunningService, startConnectedService, UNPACED_ENV } from '../support/service.ts'
 
 /** A small seeded generator (mulberry32), so that a failing run can be replayed. */
 function seeded(seed: number): () => number {
@@ -44,19 +43,11 @@ describe('delivery through a flaky Gmail', () => {
   let running: RunningService
 
   beforeAll(async () => {
-    running = await startService({
-      GMAIL_SENDS_PER_MINUTE: '0',
+    running = await startConnectedService({
+      ...UNPACED_ENV,
       SEND_WAIT_MS: '0',
       RETRY_BASE_MS: '20',
       RETRY_MAX_MS: '300',
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'info',
-    })
-    await connectAccount({
-      url: running.url,
-      adminToken: running.adminToken,
-      control: running.service.sandbox!.control,
-      email: 'support@example.com',
     })
   })
   afterAll(async () => {
@@ -116,19 +107,11 @@ describe('delivery that cannot succeed', () => {
   let running: RunningService
 
   beforeAll(async () => {
-    running = await startService({
-      GMAIL_SENDS_PER_MINUTE: '0',
+    running = await startConnectedService({
+      ...UNPACED_ENV,
       GIVE_UP_AFTER_MS: '1000',
       RETRY_BASE_MS: '50',
       RETRY_MAX_MS: '200',
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'info',
-    })
-    await connectAccount({
-      url: running.url,
-      adminToken: running.adminToken,
-      control: running.service.sandbox!.control,
-      email: 'support@example.com',
     })
   })
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MailRecord } from '../../src/client.ts'
 import { connectAccount } from '../support/connect.ts'
 import { listAll, messageIdOf, numbered, waitFor, waitForFinal } from '../support/delivery-wait.ts'
-import { type RunningService, startService } from '../support/service.ts'
+import { type RunningService, startConnectedService, UNPACED_ENV } from '../support/service.ts'
 
 const EMAIL = 'support@example.com'
 
@@ -10,22 +10,17 @@ describe('mail held while an account needs reauthorization', () => {
   let running: RunningService
 
   beforeAll(async () => {
-    running = await startService({
-      GMAIL_SENDS_PER_MINUTE: '0',
-      SEND_WAIT_MS: '0',
-      // One send at a time: Gmail then receives the messages exactly in the order they go out.
-      SEND_CONCURRENCY: '1',
-      RETRY_BASE_MS: '20',
-      RETRY_MAX_MS: '200',
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'info',
-    })
-    await connectAccount({
-      url: running.url,
-      adminToken: running.adminToken,
-      control: running.service.sandbox!.control,
-      email: EMAIL,
-    })
+    running = await startConnectedService(
+      {
+        ...UNPACED_ENV,
+        SEND_WAIT_MS: '0',
+        // One send at a time: Gmail then receives the messages exactly in the order they go out.
+        SEND_CONCURRENCY: '1',
+        RETRY_BASE_MS: '20',
+        RETRY_MAX_MS: '200',
+      },
+      EMAIL,
+    )
   })
   afterAll(async () => {
     await running?.stop()

@@ -16,6 +16,7 @@ import { readConfig } from '../../src/app/config.ts'
 import type { Scheduler } from '../../src/app/scheduler.ts'
 import { createMailClient } from '../../src/client.ts'
 import type { Clock } from '../../src/domain/ports.ts'
+import { connectAccount } from './connect.ts'
 
 export interface RunningService {
   url: string
@@ -82,4 +83,23 @@ export async function startService(
       if (!stopOptions.keepData) await rm(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/** Pacing and the per-key rate limit off, logs at info: for tests that send many messages fast. */
+export const UNPACED_ENV = {
+  GMAIL_SENDS_PER_MINUTE: '0',
+  API_RATE_LIMIT_PER_MINUTE: '0',
+  LOG_LEVEL: 'info',
+} as const
+
+/** The service in sandbox mode with `email` connected through the real OAuth routes. */
+export async function startConnectedService(
+  env: Record<string, string> = {},
+  email = 'support@example.com',
+): Promise<RunningService> {
+  const running = await startService(env)
+  const control = running.service.sandbox!.control
+  const result = await connectAccount({ url: running.url, adminToken: running.adminToken, control, email })
+  if (result.callbackStatus !== 302) throw new Error(`Connecting ${email} answered ${result.callbackStatus}`)
+  return running
 }
