@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server'
 import { tuneKeepAlive } from './adapters/http/node-server.ts'
 import { composeService, type Service } from './app/composition.ts'
 import { type Config, ConfigError, readConfig } from './app/config.ts'
-import { printStartBanner } from './app/start-banner.ts'
+import { printStartBanner, startFailureLine } from './app/start-banner.ts'
 
 let config: Config
 try {
@@ -40,10 +40,7 @@ server.once('listening', async () => {
   try {
     service = await composeService({ config, boundPort: port })
   } catch (error) {
-    const message =
-      error instanceof ConfigError
-        ? `Configuration error: ${error.message}`
-        : `Start failed: ${(error as Error).message}`
+    const message = startFailureLine(error)
     process.stderr.write(`${message}\n`)
     process.exit(1)
   }

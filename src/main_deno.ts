@@ -5,7 +5,7 @@
 
 import { composeService, type Service } from './app/composition.ts'
 import { type Config, ConfigError, readConfig } from './app/config.ts'
-import { printStartBanner } from './app/start-banner.ts'
+import { printStartBanner, startFailureLine } from './app/start-banner.ts'
 
 interface DenoServer {
   finished: Promise<void>
@@ -52,11 +52,7 @@ const port = await bound
 try {
   service = await composeService({ config, boundPort: port })
 } catch (error) {
-  const message =
-    error instanceof ConfigError
-      ? `Configuration error: ${error.message}`
-      : `Start failed: ${(error as Error).message}`
-  console.error(message)
+  console.error(startFailureLine(error))
   Deno.exit(1)
 }
 printStartBanner(service, port, print)

@@ -4,6 +4,7 @@
  * never to the structured log).
  */
 import type { Service } from './composition.ts'
+import { ConfigError } from './config.ts'
 
 export function printStartBanner(service: Service, port: number, print: (line: string) => void): void {
   const { config, sandbox } = service
@@ -21,4 +22,10 @@ export function printStartBanner(service: Service, port: number, print: (line: s
   print(`  API key:        ${sandbox.generated.apiKey ?? '(API_KEYS from the environment)'}`)
   print(`  tRPC endpoint:  ${config.publicUrl}/trpc`)
   print('')
+}
+
+/** The one line printed when the start fails: the variable at fault, never a secret or a stack. */
+export function startFailureLine(error: unknown): string {
+  if (error instanceof ConfigError) return `Configuration error: ${error.message}`
+  return `Start failed: ${error instanceof Error ? error.message : String(error)}`
 }

@@ -3,19 +3,11 @@
  * line, and the few fields of a history line needed to index it on open.
  */
 import { z } from 'zod'
-import type { MailStatus, OutboxEntry } from '../../domain/mail/record.ts'
+import { MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
 
 const recordedErrorSchema = z.object({ code: z.string(), message: z.string() })
 
-export const mailStatusSchema = z.enum([
-  'queued',
-  'scheduled',
-  'sending',
-  'sent',
-  'held',
-  'failed',
-  'canceled',
-]) satisfies z.ZodType<MailStatus>
+export const mailStatusSchema = z.enum(MAIL_STATUSES as [MailStatus, ...MailStatus[]])
 
 export const outboxEntrySchema = z.object({
   id: z.string(),

@@ -77,26 +77,23 @@ function copyLines(from: DataView, to: DataView, length: number, position: numbe
   return out
 }
 
-/** One 76-character line as 19 four-byte moves, unrolled: twice as fast as the loop in V8. */
+/**
+ * One 76-character line as nine 8-byte moves and one 4-byte move, unrolled.
+ * Moving bytes through a float64 is exact here: base64 text is ASCII, so
+ * the top byte of every 8 is below 0x80 and the exponent below 0x7ff; no
+ * value is a NaN (whose bits an engine may change) or a subnormal. It halves
+ * the moves of a 4-byte copy, which V8 already runs twice as fast unrolled.
+ */
 function copyLine(from: DataView, at: number, to: DataView, out: number): void {
-  to.setUint32(out + 0, from.getUint32(at + 0, true), true)
-  to.setUint32(out + 4, from.getUint32(at + 4, true), true)
-  to.setUint32(out + 8, from.getUint32(at + 8, true), true)
-  to.setUint32(out + 12, from.getUint32(at + 12, true), true)
-  to.setUint32(out + 16, from.getUint32(at + 16, true), true)
-  to.setUint32(out + 20, from.getUint32(at + 20, true), true)
-  to.setUint32(out + 24, from.getUint32(at + 24, true), true)
-  to.setUint32(out + 28, from.getUint32(at + 28, true), true)
-  to.setUint32(out + 32, from.getUint32(at + 32, true), true)
-  to.setUint32(out + 36, from.getUint32(at + 36, true), true)
-  to.setUint32(out + 40, from.getUint32(at + 40, true), true)
-  to.setUint32(out + 44, from.getUint32(at + 44, true), true)
-  to.setUint32(out + 48, from.getUint32(at + 48, true), true)
-  to.setUint32(out + 52, from.getUint32(at + 52, true), true)
-  to.setUint32(out + 56, from.getUint32(at + 56, true), true)
-  to.setUint32(out + 60, from.getUint32(at + 60, true), true)
-  to.setUint32(out + 64, from.getUint32(at + 64, true), true)
-  to.setUint32(out + 68, from.getUint32(at + 68, true), true)
+  to.setFloat64(out + 0, from.getFloat64(at + 0, true), true)
+  to.setFloat64(out + 8, from.getFloat64(at + 8, true), true)
+  to.setFloat64(out + 16, from.getFloat64(at + 16, true), true)
+  to.setFloat64(out + 24, from.getFloat64(at + 24, true), true)
+  to.setFloat64(out + 32, from.getFloat64(at + 32, true), true)
+  to.setFloat64(out + 40, from.getFloat64(at + 40, true), true)
+  to.setFloat64(out + 48, from.getFloat64(at + 48, true), true)
+  to.setFloat64(out + 56, from.getFloat64(at + 56, true), true)
+  to.setFloat64(out + 64, from.getFloat64(at + 64, true), true)
   to.setUint32(out + 72, from.getUint32(at + 72, true), true)
 }
 

@@ -1,9 +1,9 @@
 /**
- * Quoted-printable (RFC 2045 §6.7) for text bodies, straight from the
- * JavaScript string to ASCII bytes (UTF-8 for what is not ASCII): line
- * breaks (CRLF, lone CR or lone LF) become CRLF, lines end with a soft break
- * before passing 76 characters, a character's escapes stay on one line, and
- * whitespace before a line break is escaped so that transports cannot strip it.
+ * Quoted-printable (RFC 2045 §6.7) for text bodies, from UTF-8 bytes to
+ * ASCII bytes: line breaks (CRLF, lone CR or lone LF) become CRLF, lines end
+ * with a soft break before passing 76 characters, a character's escapes stay
+ * on one line, and whitespace before a line break is escaped so that
+ * transports cannot strip it.
  */
 
 const CR = 13
@@ -11,109 +11,146 @@ const LF = 10
 const EQUALS = 61
 /** Characters a line may hold before its soft-break `=`. */
 const LINE_ROOM = 75
+/** RFC 2045 §6.7 rule 5: encoded lines are at most 76 characters. */
+const MAX_LINE = 76
 
-/** How an ASCII character is written: as itself, escaped as `=XX`, or looked at more closely. */
-const LITERAL = 0
-const ESCAPED = 1
-const WHITESPACE = 2
-const BREAK = 3
-const KIND = new Uint8Array(128).fill(ESCAPED)
-for (let code = 33; code <= 126; code++) if (code !== EQUALS) KIND[code] = LITERAL
-KIND[32] = WHITESPACE
-KIND[9] = WHITESPACE
-KIND[CR] = BREAK
-KIND[LF] = BREAK
 const HEX = Uint8Array.from('0123456789ABCDEF', (char) => char.charCodeAt(0))
+/** 1 for the bytes written as themselves: printable ASCII but `=`, space and tab. */
+const LITERAL = new Uint8Array(256)
+for (let byte = 32; byte < 127; byte++) LITERAL[byte] = 1
+LITERAL[EQUALS] = 0
+LITERAL[9] = 1
+
+/** Lone CRs and LFs met while encoding, each made CRLF. */
+export interface QuotedPrintableStats {
+  bareBreaks: number
+}
 
 /**
- * Encodes `text` as quoted-printable ASCII bytes. `characters`, the length
- * of the encoding before soft breaks when the caller has counted it (UTF-8
- * bytes, plus 2 for each escape and each lone line break), sizes the output;
- * without it the worst case (9 for a UTF-16 unit) is allocated.
+ * Encodes UTF-8 `bytes` as quoted-printable ASCII bytes. `capacity`, when
+ * the caller knows the size closely, saves allocating the worst case (3 a
+ * byte and the soft breaks); a short one costs a second pass, never bytes.
  */
-export function encodeQuotedPrintable(text: string, characters = text.length * 9): Uint8Array {
-  // A line holds at least 64 characters before a soft break: the longest escape run is 12.
-  const out = new Uint8Array(characters + Math.ceil(characters / 64) * 3 + 3)
-  const end = encodeInto(text, out)
+export function encodeQuotedPrintable(
+  bytes: Uint8Array,
+  capacity = bytes.length * 3 + bytes.length / 25 + 3,
+): Uint8Array {
+  const out = new Uint8Array(Math.ceil(capacity))
+  const end = encodeInto(bytes, out, { bareBreaks: 0 }, false)
   if (end <= out.length) return out.subarray(0, end)
-  // Writes past the end are dropped, so a short guess costs a second pass, never bytes.
   const exact = new Uint8Array(end)
-  encodeInto(text, exact)
+  encodeInto(bytes, exact, { bareBreaks: 0 }, false)
   return exact
 }
 
-/** The encoding loop, apart so that the optimizing compiler sees nothing after it. */
-function encodeInto(text: string, out: Uint8Array): number {
-  const length = text.length
+/**
+ * Encodes `bytes` if the result fits in `capacity`, else gives up early and
+ * returns undefined: for a caller that would prefer base64 past that size,
+ * so that nothing is spent measuring beforehand.
+ */
+export function tryQuotedPrintable(
+  bytes: Uint8Array,
+  capacity: number,
+): { encoded: Uint8Array; stats: QuotedPrintableStats } | undefined {
+  const out = new Uint8Array(Math.ceil(capacity))
+  const stats = { bareBreaks: 0 }
+  const end = encodeInto(bytes, out, stats, true)
+  return end < 0 || end > out.length ? undefined : { encoded: out.subarray(0, end), stats }
+}
+
+/**
+ * The encoding loop, apart so that the optimizing compiler sees nothing
+ * after it. Printable runs (spaces included) are copied four bytes at a time
+ * while the line has room, a byte at a time near its end; a space that turns
+ * out to end a line is escaped afterwards. With `giveUp`, returns -1 once
+ * the output no longer fits; else the length needed, even past the end of
+ * `out` (writes there are dropped).
+ */
+function encodeInto(src: Uint8Array, out: Uint8Array, stats: QuotedPrintableStats, giveUp: boolean): number {
+  const length = src.length
+  const from = new DataView(src.buffer, src.byteOffset, src.byteLength)
+  const to = new DataView(out.buffer, out.byteOffset, out.byteLength)
   let o = 0
   let column = 0
-  for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i)
-    if (code >= 128) {
-      let point = code
-      if (code >= 0xd800 && code <= 0xdfff) {
-        const next = text.charCodeAt(i + 1)
-        if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-          point = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00)
-          i++
-        } else point = 0xfffd
-      }
-      const size = point < 0x800 ? 2 : point < 0x10000 ? 3 : 4
-      if (column + 3 * size > LINE_ROOM) {
-        out[o++] = EQUALS
-        out[o++] = CR
-        out[o++] = LF
-        column = 0
-      }
-      if (size === 2) o = writeEscape(out, o, 0xc0 | (point >> 6))
-      else if (size === 3) {
-        o = writeEscape(out, o, 0xe0 | (point >> 12))
-        o = writeEscape(out, o, 0x80 | ((point >> 6) & 63))
-      } else {
-        o = writeEscape(out, o, 0xf0 | (point >> 18))
-        o = writeEscape(out, o, 0x80 | ((point >> 12) & 63))
-        o = writeEscape(out, o, 0x80 | ((point >> 6) & 63))
-      }
-      o = writeEscape(out, o, 0x80 | (point & 63))
-      column += 3 * size
-      continue
+  let i = 0
+  while (i < length) {
+    const limit = Math.min(length, i + LINE_ROOM - column)
+    const start = i
+    while (i + 4 <= limit && o + 4 <= out.length) {
+      const word = from.getUint32(i, true)
+      if (!isPrintableWord(word)) break
+      to.setUint32(o, word, true)
+      o += 4
+      i += 4
     }
-    let kind = KIND[code]!
-    if (kind === LITERAL) {
-      if (column === LINE_ROOM) {
-        out[o++] = EQUALS
-        out[o++] = CR
-        out[o++] = LF
-        column = 0
-      }
-      out[o++] = code
-      column++
-      continue
-    }
-    if (kind === BREAK) {
-      if (code === CR && text.charCodeAt(i + 1) === LF) i++
-      out[o++] = CR
-      out[o++] = LF
+    while (i < limit && LITERAL[src[i]!] === 1) out[o++] = src[i++]!
+    column += i - start
+    if (i === length) break
+    const byte = src[i]!
+    if (i === limit && LITERAL[byte] === 1) {
+      o = softBreak(out, o)
       column = 0
       continue
     }
-    if (kind === WHITESPACE) {
-      // Whitespace ending a line would be stripped in transit (§6.7 rule 3).
-      const next = text.charCodeAt(i + 1)
-      kind = next === CR || next === LF || Number.isNaN(next) ? ESCAPED : LITERAL
-    }
-    const width = kind === LITERAL ? 1 : 3
-    if (column + width > LINE_ROOM) {
-      out[o++] = EQUALS
+    if (giveUp && o > out.length) return -1
+    if (byte === CR || byte === LF) {
+      o = escapeTrailingSpace(out, o, column, i > 0 ? src[i - 1]! : 0)
+      if (byte === CR && src[i + 1] === LF) i++
+      else stats.bareBreaks++
       out[o++] = CR
       out[o++] = LF
       column = 0
+      i++
+      continue
     }
-    if (kind === LITERAL) out[o++] = code
-    else o = writeEscape(out, o, code)
-    column += width
+    // A UTF-8 sequence is escaped whole on one line; a stray continuation byte alone.
+    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1
+    const end = Math.min(i + size, length)
+    if (column + 3 * (end - i) > LINE_ROOM) {
+      o = softBreak(out, o)
+      column = 0
+    }
+    column += 3 * (end - i)
+    for (; i < end; i++) o = writeEscape(out, o, src[i]!)
   }
-  return o
+  return escapeTrailingSpace(out, o, column, length > 0 ? src[length - 1]! : 0)
+}
+
+/**
+ * Whether four bytes are all printable ASCII other than `=` (no byte at or
+ * above 0x80, below 0x20, equal to 0x3d or 0x7f), by the classic SWAR tests
+ * for a byte below a bound and a zero byte.
+ */
+function isPrintableWord(word: number): boolean {
+  return (
+    (word & 0x80808080) === 0 &&
+    ((word - 0x20202020) & ~word & 0x80808080) === 0 &&
+    hasNoZeroByte(word ^ 0x3d3d3d3d) &&
+    hasNoZeroByte(word ^ 0x7f7f7f7f)
+  )
+}
+
+function hasNoZeroByte(word: number): boolean {
+  return ((word - 0x01010101) & ~word & 0x80808080) === 0
+}
+
+/**
+ * Escapes the space or tab that ends a line (§6.7 rule 3: transports may
+ * strip trailing whitespace). `previous` is the byte before the break; a
+ * space or tab is always written as itself, so it is the last byte out.
+ */
+function escapeTrailingSpace(out: Uint8Array, at: number, column: number, previous: number): number {
+  if (previous !== 32 && previous !== 9) return at
+  // The escape takes two more characters than the space; a line holds at most 76.
+  const start = column + 2 > MAX_LINE ? softBreak(out, at - 1) : at - 1
+  return writeEscape(out, start, previous)
+}
+
+function softBreak(out: Uint8Array, at: number): number {
+  out[at] = EQUALS
+  out[at + 1] = CR
+  out[at + 2] = LF
+  return at + 3
 }
 
 function writeEscape(out: Uint8Array, at: number, byte: number): number {
@@ -130,4 +167,6 @@ function writeEscape(out: Uint8Array, at: number, byte: number): number {
  * on every call. Shared with the body scanner for the same reason.
  */
 export const EVERY_BRANCH_SAMPLE = `a=b \t\r\nc\rd\ne é€🎉\ud800x\udc00 ${'x'.repeat(80)}\u0001 `
-encodeQuotedPrintable(EVERY_BRANCH_SAMPLE)
+const sample = new TextEncoder().encode(EVERY_BRANCH_SAMPLE)
+encodeQuotedPrintable(sample)
+tryQuotedPrintable(sample, 16)

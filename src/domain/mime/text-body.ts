@@ -5,7 +5,7 @@
  */
 import type { Chunk } from './assemble.ts'
 import { base64LinesLength } from './base64-lines.ts'
-import { EVERY_BRANCH_SAMPLE, encodeQuotedPrintable } from './quoted-printable.ts'
+import { EVERY_BRANCH_SAMPLE, encodeQuotedPrintable, tryQuotedPrintable } from './quoted-printable.ts'
 
 export type TransferEncoding = '7bit' | 'quoted-printable' | 'base64'
 
@@ -23,8 +23,22 @@ const LF = 10
 const LINE_BREAKS = /\r\n|\r|\n/g
 const BARE_BREAK = /\r(?!\n)|(?<!\r)\n/
 const NON_ASCII = /[^\x00-\x7f]/
-const ASCII_RUNS = /[\x00-\x7f]+/g
 const utf8 = new TextEncoder()
+/** Texts up to this many UTF-16 units are encoded into the reused scratch buffer. */
+const MAX_SCRATCH_UNITS = 256 * 1024
+let scratch = new Uint8Array(16 * 1024)
+
+/**
+ * The UTF-8 bytes of `text` in a buffer reused from call to call: valid only
+ * until the next call, so for reading, never for keeping. It spares the
+ * allocation `TextEncoder.encode` makes, which costs as much as the encoding
+ * on short bodies; composition is synchronous, so no two calls overlap.
+ */
+function utf8Scratch(text: string): Uint8Array {
+  if (text.length > MAX_SCRATCH_UNITS) return utf8.encode(text)
+  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3)
+  return scratch.subarray(0, utf8.encodeInto(text, scratch).written)
+}
 
 /** Encodes a text body, choosing the transfer encoding by its content. */
 export function encodeTextBody(text: string): EncodedText {
@@ -40,43 +54,34 @@ function encodeAscii(text: string): EncodedText {
       body: scan.bareBreaks === 0 ? text : text.replace(LINE_BREAKS, '\r\n'),
     }
   }
-  // Escapes take 3 characters and lone line breaks 2 (exact), soft breaks 3 more every 75 or so.
-  const characters = text.length + scan.bareBreaks + 2 * (scan.escaped + scan.trailingSpaces)
-  return choose(text, characters, text.length + scan.bareBreaks, scan.bareBreaks > 0)
-}
-
-/**
- * Text with characters beyond ASCII, never 7bit. Its size in UTF-8, and so
- * in quoted-printable, comes from the non-ASCII characters alone, picked out
- * by a native regular expression rather than a scan of the whole text; the
- * few ASCII escapes (`=`, controls, spaces before a break) are left to a
- * margin, since a short guess costs the encoder a second pass, never bytes.
- */
-function encodeNonAscii(text: string): EncodedText {
-  const nonAscii = text.replace(ASCII_RUNS, '')
-  const nonAsciiBytes = utf8Length(nonAscii)
-  const bytes = text.length - nonAscii.length + nonAsciiBytes
-  return choose(text, bytes + 2 * nonAsciiBytes, bytes, BARE_BREAK.test(text))
-}
-
-/** Quoted-printable unless it would be much longer than base64 (mostly non-Latin text). */
-function choose(text: string, characters: number, bytes: number, bareBreaks: boolean): EncodedText {
-  if (characters + Math.floor(characters / 76) * 3 <= base64LinesLength(bytes) * QUOTED_PRINTABLE_MARGIN) {
-    const guess = characters + (text.length >> 4) + 16
-    return { transferEncoding: 'quoted-printable', body: encodeQuotedPrintable(text, guess) }
+  const normalized = scan.bareBreaks === 0 ? text : text.replace(LINE_BREAKS, '\r\n')
+  // ASCII: a byte a character. Escapes take 3 characters (counted), soft breaks 3 more at least every 73.
+  const characters = normalized.length + 2 * (scan.escaped + scan.trailingSpaces)
+  const limit = base64LinesLength(normalized.length) * QUOTED_PRINTABLE_MARGIN
+  if (characters + Math.floor(characters / 76) * 3 <= limit) {
+    const capacity = characters + Math.ceil(characters / 73) * 3 + 3
+    return {
+      transferEncoding: 'quoted-printable',
+      body: encodeQuotedPrintable(utf8Scratch(normalized), capacity),
+    }
   }
-  const normalized = bareBreaks ? text.replace(LINE_BREAKS, '\r\n') : text
   return { transferEncoding: 'base64', body: { base64: utf8.encode(normalized) } }
 }
 
-/** UTF-8 length of text without ASCII: 2 bytes below U+0800, 4 for a surrogate pair, 3 otherwise. */
-function utf8Length(nonAscii: string): number {
-  let length = 0
-  for (let i = 0; i < nonAscii.length; i++) {
-    const code = nonAscii.charCodeAt(i)
-    length += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 2 : 3
+/**
+ * Text with characters beyond ASCII, never 7bit: encoded as quoted-printable
+ * straight away, up to the size past which base64 is chosen anyway, and then
+ * given up for base64; nothing is spent measuring first.
+ */
+function encodeNonAscii(text: string): EncodedText {
+  const bytes = utf8Scratch(text)
+  const limit = base64LinesLength(bytes.length) * QUOTED_PRINTABLE_MARGIN
+  const attempt = tryQuotedPrintable(bytes, limit + 16)
+  if (attempt !== undefined && attempt.encoded.length <= limit) {
+    return { transferEncoding: 'quoted-printable', body: attempt.encoded }
   }
-  return length
+  const normalized = BARE_BREAK.test(text) ? text.replace(LINE_BREAKS, '\r\n') : text
+  return { transferEncoding: 'base64', body: { base64: utf8.encode(normalized) } }
 }
 
 interface TextScan {
