@@ -27,7 +27,12 @@ export class MessageBodies {
   /** Stores every body durably (one folder sync for all), or none: on failure the written ones are removed. */
   async writeAll(messages: ReadonlyArray<{ id: string; raw: Uint8Array }>): Promise<void> {
     try {
-      await Promise.all(messages.map((message) => writeFileReplacing(this.#pathOf(message.id), message.raw)))
+      // Every write settles before any cleanup, so a late one cannot leave its body behind.
+      const writes = await Promise.allSettled(
+        messages.map((message) => writeFileReplacing(this.#pathOf(message.id), message.raw)),
+      )
+      const failed = writes.find((write) => write.status === 'rejected')
+      if (failed) throw failed.reason
       await fsyncDirectory(this.#folder)
     } catch (cause) {
       await this.remove(messages.map((message) => message.id))

@@ -37,6 +37,7 @@ export class LowdbOutbox implements OutboxStore {
   readonly #retentionMs: number
   readonly #gate = new Gate()
   readonly #locks = new KeyedLocks()
+  readonly #background = new Set<Promise<unknown>>()
   #nextSeq: number
   #closed = false
 
@@ -161,6 +162,7 @@ export class LowdbOutbox implements OutboxStore {
     await this.#gate.exclusive(async () => {
       this.#closed = true
     })
+    await Promise.all([...this.#background])
   }
 
   /** Runs a change with the store open and `ids` held. */
@@ -175,15 +177,22 @@ export class LowdbOutbox implements OutboxStore {
   async #finish(version: StoredVersion, current: IndexedMessage): Promise<void> {
     const location = await this.#history.append(version)
     const id = version.entry.id
+    // The change is durable once the history line is: its newer `seq` wins on
+    // open. Dropping the live copy and the body need not hold up the caller.
     if (current.place.kind === 'live' && this.#live.data.entries[id] !== undefined) {
       delete this.#live.data.entries[id]
-      // The change is already durable in the history, whose newer `seq` wins
-      // on open; the next successful live write drops the stale copy.
-      await this.#live.write().catch(() => {})
+      this.#inBackground(this.#live.write())
     }
     this.#index.put(indexedMessage(version.entry, version.seq, { kind: 'history', ...location }))
-    if (version.entry.status === 'sent' || version.entry.status === 'canceled')
-      await this.#bodies.remove([id])
+    if (version.entry.status === 'sent' || version.entry.status === 'canceled') {
+      this.#inBackground(this.#bodies.remove([id]))
+    }
+  }
+
+  /** Tidy-up work that nothing waits for but `close`; its failure only leaves a stale copy behind. */
+  #inBackground(work: Promise<unknown>): void {
+    const tracked = work.catch(() => {}).finally(() => this.#background.delete(tracked))
+    this.#background.add(tracked)
   }
 
   async #keepLive(version: StoredVersion): Promise<void> {

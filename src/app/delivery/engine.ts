@@ -136,8 +136,12 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     delete entry.nextAttemptAt
     logger.debug('Delivery attempt', { id: entry.id, account: entry.account, attempt: entry.attempts })
     let report: () => void
+    // Marking it `sending` is for the console; a crash before or after that write
+    // resumes the message all the same, so the send does not wait for the disk.
+    const marked = persist(entry).catch((caught) =>
+      logger.warn('Could not mark a message as sending', { id: entry.id, error: toFailure(caught).message }),
+    )
     try {
-      await persist(entry)
       const raw = await outbox.readRaw(entry.id)
       const request: { account: string; raw: Uint8Array; threadId?: string } = { account: entry.account, raw }
       if (entry.threadId !== undefined) request.threadId = entry.threadId
@@ -155,6 +159,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     } catch (caught) {
       report = afterFailure(lane, entry, caught, releases)
     }
+    await marked
     try {
       await persist(entry)
     } catch (caught) {

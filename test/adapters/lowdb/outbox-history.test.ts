@@ -42,6 +42,8 @@ describe('openOutboxRepository: history', () => {
     const outbox = await openAt(dataDir)
     await acceptOne(outbox, makeEntry('m1'))
     await outbox.update(sent('m1', T0 + 1000))
+    // The history line is durable when update resolves; the tidy-up finishes by close.
+    await outbox.close()
 
     expect(await readFile(join(dataDir, 'outbox.json'), 'utf8')).not.toContain('m1')
     expect(await readdir(join(dataDir, 'history'))).toEqual(['2026-05-10.jsonl'])
@@ -60,6 +62,7 @@ describe('openOutboxRepository: history', () => {
     await acceptOne(outbox, makeEntry('canceled'))
     await outbox.update(makeEntry('failed', { status: 'failed', updatedAt: T0 + 1 }))
     await outbox.update(makeEntry('canceled', { status: 'canceled', updatedAt: T0 + 1 }))
+    await outbox.close()
 
     expect(await outbox.readRaw('failed')).toEqual(rawOf('failed'))
     await expect(outbox.readRaw('canceled')).rejects.toMatchObject({ code: 'NOT_FOUND' })
