@@ -1,6 +1,6 @@
 /**
  * The validated mail model: what `composeMessage` turns into RFC 5322 bytes.
- * Built from a caller's `MailInput` by `parseMailInput`; every string here
+ * Built from a caller's `MailInput` by `toMail`; every string here
  * is already checked (no CR/LF in header text, addresses valid).
  */
 

@@ -11,7 +11,7 @@ interface NativeUint8ArrayConstructor {
   fromBase64?: (text: string) => Uint8Array
 }
 interface BufferView {
-  toString(encoding: 'base64' | 'base64url'): string
+  toString(encoding: 'base64' | 'base64url', start?: number, end?: number): string
   byteOffset: number
   byteLength: number
   buffer: ArrayBufferLike
@@ -37,11 +37,22 @@ for (const whitespace of [9, 10, 13, 32]) DECODE[whitespace] = 64
 const latin1 = new TextDecoder('latin1')
 
 /** The runtime's own standard base64 encoder, if it has one. */
-export const nativeBase64: ((bytes: Uint8Array) => string) | undefined = hasToBase64
+const nativeBase64: ((bytes: Uint8Array) => string) | undefined = hasToBase64
   ? (bytes) => (bytes as NativeUint8Array).toBase64!()
   : NodeBuffer === undefined
     ? undefined
     : (bytes) => bufferView(bytes).toString('base64')
+
+/**
+ * The native encoder bound to `bytes`, encoding `[start, end)` of it: one
+ * Buffer view for all the slices rather than one a slice.
+ */
+export function nativeSliceEncoder(bytes: Uint8Array): ((start: number, end: number) => string) | undefined {
+  if (hasToBase64) return (start, end) => (bytes.subarray(start, end) as NativeUint8Array).toBase64!()
+  if (NodeBuffer === undefined) return undefined
+  const view = bufferView(bytes)
+  return (start, end) => view.toString('base64', start, end)
+}
 
 /** Standard base64 with padding, on one line. */
 export function encodeBase64(bytes: Uint8Array): string {
