@@ -2,11 +2,15 @@
  * Checks of presented secrets (API keys, the admin token) in constant time,
  * through SHA-256 digests so that lengths leak nothing either.
  */
-const encoder = new TextEncoder()
+import { createHash } from 'node:crypto'
 
+/**
+ * SHA-256 in hex. Synchronous `node:crypto` (Node and Deno alike) on purpose:
+ * WebCrypto's digest is a job on the thread pool that the outbox's fsyncs keep
+ * busy, and this runs on every API call.
+ */
 export async function sha256Hex(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(value))
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('')
+  return createHash('sha256').update(value, 'utf8').digest('hex')
 }
 
 /** Equal strings of hex digits, compared without early exit. */
