@@ -52,7 +52,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `url` until it answers 200; the milliseconds from `since` (a performance.now()). */
-export async function waitFor200(url: string, since: number, child: Child, timeoutMs = 30_000): Promise<number> {
+export async function waitFor200(
+  url: string,
+  since: number,
+  child: Child,
+  timeoutMs = 30_000,
+): Promise<number> {
   for (;;) {
     try {
       const response = await fetch(url)
@@ -70,7 +75,8 @@ export async function waitFor200(url: string, since: number, child: Child, timeo
 /** VmRSS and VmHWM of a process, in bytes. */
 export async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN)
+  const kib = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN)
   return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 }
 }
 

@@ -20,11 +20,11 @@ const TARGET = 0.95
 const SENDS_PER_MINUTE = 1200
 const ACCOUNT = 'paced@example.com'
 /** Time for accepting the backlog before it falls due. */
-const LEAD_MS = 4000
+const LEAD_MS = 2500
 
 export async function benchGmailCeiling(options: { quick: boolean }): Promise<BenchResult> {
   const windows = 3
-  const windowMs = options.quick ? 6_000 : 25_000
+  const windowMs = options.quick ? 4_000 : 25_000
   const outcome = await run(windows, windowMs)
   const shares = outcome.perSecond.map((rate) => rate / (SENDS_PER_MINUTE / 60))
   const share = stats(shares).median

@@ -58,8 +58,9 @@ export async function measureInterleaved(
   for (const [index, fn] of fns.entries()) await round(fn, asyncFlags[index]!, options.minTimeMs / 2)
   const results: number[][] = fns.map(() => [])
   for (let i = 0; i < options.rounds; i++) {
-    for (const [index, fn] of fns.entries())
+    for (const [index, fn] of fns.entries()) {
       results[index]!.push(await round(fn, asyncFlags[index]!, options.minTimeMs))
+    }
   }
   return results
 }

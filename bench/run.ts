@@ -13,7 +13,7 @@
  * printed as "target missed".
  */
 import { execFileSync } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { benchCompose } from './compose.ts'
@@ -30,7 +30,11 @@ type Bench = (options: { quick: boolean }) => Promise<BenchResult | BenchResult[
 const BENCHES: Array<{ name: string; title: string; run: Bench }> = [
   { name: 'compose', title: 'MIME composition vs nodemailer', run: benchCompose },
   { name: 'service', title: 'Cost of the service vs calling Gmail directly', run: benchServiceCost },
-  { name: 'ceiling', title: "Gmail's ceiling: paced delivery under the per-user quota", run: benchGmailCeiling },
+  {
+    name: 'ceiling',
+    title: "Gmail's ceiling: paced delivery under the per-user quota",
+    run: benchGmailCeiling,
+  },
   { name: 'growth', title: 'Growth: 100k messages of history', run: benchOutboxGrowth },
   { name: 'resume', title: 'Growth: start and resume with 10k pending messages', run: benchResume },
   { name: 'refresh', title: 'Token refresh under load', run: benchTokenRefresh },
@@ -38,6 +42,8 @@ const BENCHES: Array<{ name: string; title: string; run: Bench }> = [
 ]
 
 const REPORT = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url))
+/** Hand-written analysis appended to the report: where the time and memory go. */
+const NOTES = fileURLToPath(new URL('./notes.md', import.meta.url))
 
 interface Section {
   name: string
@@ -62,7 +68,9 @@ if (selected.length === 0) {
 
 const machine = describeMachine()
 console.log(`Benchmarks, ${quick ? 'quick' : 'full'} mode`)
-console.log(`${machine.cpu}, ${machine.cores} cores, ${machine.memory}; Node ${machine.node}, Deno ${machine.deno}\n`)
+console.log(
+  `${machine.cpu}, ${machine.cores} cores, ${machine.memory}; Node ${machine.node}, Deno ${machine.deno}\n`,
+)
 
 const started = performance.now()
 const sections: Section[] = []
@@ -87,7 +95,9 @@ const failures = sections.flatMap((section) =>
     ? [`${section.name}: could not run`]
     : section.results.filter((result) => !result.correct).map((result) => `${section.name}: ${result.name}`),
 )
-const missed = sections.flatMap((section) => section.results.filter((result) => result.correct && !result.met))
+const missed = sections.flatMap((section) =>
+  section.results.filter((result) => result.correct && !result.met),
+)
 console.log(
   `${sections.reduce((sum, section) => sum + section.results.length, 0)} figures in ${totalSeconds.toFixed(0)} s: ` +
     `${missed.length} target(s) missed, ${failures.length} correctness failure(s)`,
@@ -95,7 +105,8 @@ console.log(
 for (const failure of failures) console.log(`  FAILED: ${failure}`)
 
 if (full || args.includes('--write')) {
-  await writeFile(REPORT, report(sections, totalSeconds))
+  const notes = await readFile(NOTES, 'utf8').catch(() => '')
+  await writeFile(REPORT, report(sections, totalSeconds) + (notes === '' ? '' : `\n${notes}`))
   console.log(`Wrote ${REPORT}`)
 }
 process.exit(failures.length > 0 ? 1 : 0)
@@ -123,7 +134,9 @@ function describeMachine() {
   let deno = 'not found'
   try {
     const denoPath = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url))
-    deno = execFileSync(denoPath, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.replace(/^deno /, '')
+    deno = execFileSync(denoPath, ['--version'], { encoding: 'utf8' })
+      .split('\n')[0]!
+      .replace(/^deno /, '')
   } catch {
     // Reported as not found.
   }
@@ -137,7 +150,7 @@ function describeMachine() {
 }
 
 function report(sections: Section[], seconds: number): string {
-  const escape = (text: string) => text.replace(/\|/g, '\\|')
+  const cell = (text: string) => text.replace(/\|/g, '\\|')
   const lines = [
     '# Benchmarks',
     '',
@@ -156,18 +169,26 @@ function report(sections: Section[], seconds: number): string {
     '|---|---:|---|---|',
   ]
   for (const section of sections) {
-    if (section.error !== undefined) lines.push(`| ${escape(section.title)} | — | — | could not run |`)
+    if (section.error !== undefined) lines.push(`| ${cell(section.title)} | — | — | could not run |`)
     for (const result of section.results) {
       lines.push(
-        `| ${escape(result.name)} | ${figure(result.ratio)} | ${escape(result.target)} | ${verdict(result)} |`,
+        `| ${cell(result.name)} | ${figure(result.ratio)} | ${cell(result.target)} | ${verdict(result)} |`,
       )
     }
   }
   lines.push('')
   for (const section of sections) {
-    lines.push(`## ${section.title}`, '', `\`bench/\` name: \`${section.name}\`, ${section.seconds.toFixed(0)} s.`, '')
+    lines.push(
+      `## ${section.title}`,
+      '',
+      `\`bench/\` name: \`${section.name}\`, ${section.seconds.toFixed(0)} s.`,
+      '',
+    )
     for (const result of section.results) {
-      lines.push(`**${result.name}**: ${figure(result.ratio)} (target ${result.target}, ${verdict(result)})`, '')
+      lines.push(
+        `**${result.name}**: ${figure(result.ratio)} (target ${result.target}, ${verdict(result)})`,
+        '',
+      )
       lines.push('```', ...result.lines, '```', '')
     }
     if (section.error !== undefined) lines.push('Could not run:', '', '```', section.error, '```', '')

@@ -20,7 +20,10 @@ export const BENCH_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64')
 export type { RunningEmulator, RunningService }
 
 /** Environment that points the service at `emulator` in real mode. */
-export function realModeEnv(emulator: RunningEmulator, env: Record<string, string> = {}): Record<string, string> {
+export function realModeEnv(
+  emulator: RunningEmulator,
+  env: Record<string, string> = {},
+): Record<string, string> {
   const { endpoints } = emulator
   return {
     GOOGLE_CLIENT_ID: 'bench-client.apps.googleusercontent.com',
@@ -109,7 +112,9 @@ export async function directGmail(emulator: RunningEmulator, email: string): Pro
   const callOptions = { rootUrl: endpoints.gmailApiUrl, retry: false }
   return {
     async send(raw) {
-      const requestBody = { raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url') }
+      const requestBody = {
+        raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url'),
+      }
       const { data } = await api.users.messages.send({ userId: 'me', auth, requestBody }, callOptions)
       if (typeof data.id !== 'string' || typeof data.threadId !== 'string')
         throw new Error('Gmail answered without an id')
@@ -181,6 +186,21 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)))
   return sorted[rank - 1]!
+}
+
+/** Messages of `account` in the mailbox once `expected` are there (retries included), or after 30 s. */
+export async function deliveredCount(
+  emulator: RunningEmulator,
+  account: string,
+  expected: number,
+): Promise<number> {
+  const count = () =>
+    emulator.emulator.control.mailbox().filter((message) => message.account === account).length
+  const deadline = performance.now() + 30_000
+  while (count() < expected && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return count()
 }
 
 /** Starts a standalone emulator (its own loopback port, `/_control` API). */

@@ -10,17 +10,17 @@
  */
 import { openAccountRepository } from '../src/adapters/lowdb/account-store.ts'
 import { createTokenCipher, parseEncryptionKeys } from '../src/adapters/lowdb/token-cipher.ts'
+import { startService } from '../test/support/service.ts'
 import { type BenchResult, formatStats, stats } from './lib.ts'
 import {
   BENCH_ENCRYPTION_KEY,
+  deliveredCount,
   type RunningEmulator,
   realModeEnv,
   startConnectedService,
   startEmulator,
-  typicalMessage,
   unbatchedClient,
 } from './support.ts'
-import { startService } from '../test/support/service.ts'
 
 const ACCOUNT = 'refresh@example.com'
 const CONCURRENT_SENDS = 1000
@@ -50,7 +50,9 @@ export async function benchTokenRefresh(options: { quick: boolean }): Promise<Be
         rates[side].push(outcome.perSecond)
         refreshes[side].push(outcome.refreshes)
         if (outcome.unsent > 0)
-          problems.push(`round ${round + 1} ${side}: ${outcome.unsent} sends not sent (${outcome.problems.join('; ')})`)
+          problems.push(
+            `round ${round + 1} ${side}: ${outcome.unsent} sends not sent (${outcome.problems.join('; ')})`,
+          )
       }
     }
     const ratios = rates.expired.map((rate, index) => rate / rates.live[index]!)
@@ -95,25 +97,30 @@ async function burst(emulator: RunningEmulator, dataDir: string, expired: boolea
     const problems = new Set<string>()
     const records = await Promise.all(
       Array.from({ length: CONCURRENT_SENDS }, (_, index) =>
-        client.mail.send.mutate(typicalMessage(ACCOUNT, index)).then(
+        client.mail.send.mutate({ to: 'ann@example.com', subject: `Burst ${index}`, text: 'Hello.' }).then(
           (record) => {
-            if (record.status !== 'sent') problems.add(`${record.status} ${record.error?.code ?? ''} ${record.error?.message ?? ''}`)
-            return record
+            // `queued` after an attempt: a transient failure the service retries; delivery is checked below.
+            const late = record.status === 'queued' && record.attempts > 0
+            if (record.status !== 'sent' && !late)
+              problems.add(`${record.status} after ${record.attempts} attempts`)
+            return record.status === 'sent' || late
           },
           (error: Error) => {
             problems.add(`${error.name}: ${error.message}`)
-            return undefined
+            return false
           },
         ),
       ),
     )
     const elapsed = performance.now() - started
+    const delivered = await deliveredCount(emulator, ACCOUNT, CONCURRENT_SENDS)
     const refreshes = control.stats().calls.token - before
     control.clearMailbox()
+    if (delivered !== CONCURRENT_SENDS) problems.add(`${delivered} delivered`)
     return {
       perSecond: (CONCURRENT_SENDS * 1000) / elapsed,
       refreshes,
-      unsent: records.filter((record) => record?.status !== 'sent').length,
+      unsent: records.filter((ok) => !ok).length + (CONCURRENT_SENDS - delivered),
       problems: [...problems].slice(0, 3),
     }
   } finally {
