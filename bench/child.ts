@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 
 export interface Child {
   process: ChildProcess
@@ -38,18 +37,7 @@ export function startChild(command: string, args: string[], env: Record<string, 
   }
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort } from '../test/support/process.ts'
 
 /** Polls `url` until it answers 200; the milliseconds from `since` (a performance.now()). */
 export async function waitFor200(

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectAccount } from '../../support/connect.ts'
-import { type RunningService, startService } from '../../support/service.ts'
+import { type RunningService, startConnectedService } from '../../support/service.ts'
 import { type AdminBrowser, settled, signIn } from './admin-fixture.ts'
 
 const rows = (html: string) => html.match(/<td class="message">/g)?.length ?? 0
@@ -10,13 +9,7 @@ describe('admin console message pages', () => {
   let admin: AdminBrowser
 
   beforeAll(async () => {
-    running = await startService({ GMAIL_SENDS_PER_MINUTE: '0' })
-    await connectAccount({
-      url: running.url,
-      adminToken: running.adminToken,
-      control: running.service.sandbox!.control,
-      email: 'support@example.com',
-    })
+    running = await startConnectedService({ GMAIL_SENDS_PER_MINUTE: '0' })
     admin = await signIn(running)
     await running.client.mail.sendBatch.mutate({
       messages: Array.from({ length: 28 }, (_, index) => ({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectAccount } from '../../support/connect.ts'
 import { startEmulator } from '../../support/emulator-server.ts'
-import { type RunningService, startService } from '../../support/service.ts'
+import { type RunningService, startConnectedService, startService } from '../../support/service.ts'
 import { type AdminBrowser, settled, signIn } from './admin-fixture.ts'
 
 const PNG = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82])
@@ -14,13 +14,7 @@ describe('sandbox mailbox and faults pages', () => {
   let gmailId: string
 
   beforeAll(async () => {
-    running = await startService({ GMAIL_SENDS_PER_MINUTE: '0' })
-    await connectAccount({
-      url: running.url,
-      adminToken: running.adminToken,
-      control: running.service.sandbox!.control,
-      email: 'support@example.com',
-    })
+    running = await startConnectedService({ GMAIL_SENDS_PER_MINUTE: '0' })
     admin = await signIn(running)
     csrf = await admin.csrf()
     const accepted = await running.client.mail.send.mutate({
