@@ -16,14 +16,6 @@ const DEFAULTS = {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-/** Variables whose values are secrets: their values never appear in an error. */
-export const SECRET_VARIABLES = [
-  'GOOGLE_CLIENT_SECRET',
-  'API_KEYS',
-  'ADMIN_TOKEN',
-  'TOKEN_ENCRYPTION_KEY',
-] as const
-
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
 const url = z.url({ protocol: /^https?$/ })
 const list = z.string().transform((value) =>
@@ -198,9 +190,4 @@ export function readConfig(env: Record<string, string | undefined>): Config {
   if (e.ADMIN_TOKEN !== undefined) config.adminToken = e.ADMIN_TOKEN
   if (e.TOKEN_ENCRYPTION_KEY !== undefined) config.tokenEncryptionKey = e.TOKEN_ENCRYPTION_KEY
   return config
-}
-
-/** Sandbox mode: no Google client configured, the built-in emulator stands in for Google. */
-export function isSandbox(config: Config): boolean {
-  return config.google === undefined
 }

@@ -22,16 +22,23 @@ export async function prepareMessage(
   input: MailInput,
   deps: { accounts: AccountService; clock: Clock; newId: () => string; newBoundary: () => string },
 ): Promise<{ entry: OutboxEntry; raw: Uint8Array }> {
-  let defaultFrom: Mailbox = NO_DEFAULT
-  if (input.from === undefined) {
-    try {
-      defaultFrom = { address: (await deps.accounts.resolveSender(undefined)).email }
-    } catch {
-      // Reported below, once the input itself is known to be valid.
-    }
-  }
+  // Without `from`, the default account is looked up once; if there is none, the
+  // input is still checked first (against a placeholder), then the lookup's error is thrown.
+  const byDefault =
+    input.from === undefined
+      ? await deps.accounts.resolveSender(undefined).then(
+          (account) => ({ account }),
+          (error: unknown) => ({ error }),
+        )
+      : undefined
+  const defaultFrom: Mailbox =
+    byDefault && 'account' in byDefault ? { address: byDefault.account.email } : NO_DEFAULT
   const mail = toMail(input, { defaultFrom })
-  const account = await deps.accounts.resolveSender(input.from === undefined ? undefined : mail.from.address)
+  if (byDefault && 'error' in byDefault) throw byDefault.error
+  const account =
+    byDefault && 'account' in byDefault
+      ? byDefault.account
+      : await deps.accounts.resolveSender(mail.from.address)
   const now = deps.clock.now()
   const id = deps.newId()
   const domain = account.email.split('@')[1] ?? 'localhost'

@@ -35,16 +35,16 @@ function setup() {
   return { time, oauth, repo, accounts, authorization, events }
 }
 
+/** The browser comes back from Google with the state it was given and its cookie. */
+const callback = (s: ReturnType<typeof setup>, state: string, query: { code?: string; error?: string }) =>
+  s.authorization.complete({ state, cookieState: state, ...query })
+
 describe('authorization', () => {
   it('connects an account: the code is exchanged with its own PKCE verifier and the tokens stored', async () => {
     const s = setup()
     const started = await s.authorization.start({ loginHint: 'support@example.com' })
     expect(started.url).toContain('login_hint=support%40example.com')
-    const result = await s.authorization.complete({
-      state: started.state,
-      cookieState: started.state,
-      code: 'code-1',
-    })
+    const result = await callback(s, started.state, { code: 'code-1' })
     expect(result).toEqual({
       kind: 'connected',
       email: 'support@example.com',
@@ -70,12 +70,8 @@ describe('authorization', () => {
   it('refuses a replayed state', async () => {
     const s = setup()
     const started = await s.authorization.start({})
-    await s.authorization.complete({ state: started.state, cookieState: started.state, code: 'c' })
-    const again = await s.authorization.complete({
-      state: started.state,
-      cookieState: started.state,
-      code: 'c',
-    })
+    await callback(s, started.state, { code: 'c' })
+    const again = await callback(s, started.state, { code: 'c' })
     expect(again).toMatchObject({ kind: 'failed', code: 'OAUTH_STATE_INVALID' })
     expect(s.oauth.exchanges).toHaveLength(1)
   })
@@ -84,11 +80,7 @@ describe('authorization', () => {
     const s = setup()
     const started = await s.authorization.start({})
     s.time.set(s.time.now() + STATE_LIFETIME_MS + 1)
-    const result = await s.authorization.complete({
-      state: started.state,
-      cookieState: started.state,
-      code: 'c',
-    })
+    const result = await callback(s, started.state, { code: 'c' })
     expect(result).toMatchObject({ kind: 'failed', code: 'OAUTH_STATE_INVALID' })
   })
 
@@ -101,11 +93,7 @@ describe('authorization', () => {
   it('reports access_denied plainly and changes nothing', async () => {
     const s = setup()
     const started = await s.authorization.start({})
-    const result = await s.authorization.complete({
-      state: started.state,
-      cookieState: started.state,
-      error: 'access_denied',
-    })
+    const result = await callback(s, started.state, { error: 'access_denied' })
     expect(result).toMatchObject({ kind: 'failed', code: 'OAUTH_DENIED' })
     expect(await s.repo.list()).toEqual([])
   })
@@ -113,18 +101,14 @@ describe('authorization', () => {
   it('keeps stored credentials unchanged when the code exchange fails, and offers the login again', async () => {
     const s = setup()
     const first = await s.authorization.start({})
-    await s.authorization.complete({ state: first.state, cookieState: first.state, code: 'ok' })
+    await callback(s, first.state, { code: 'ok' })
     const before = await s.repo.get('support@example.com')
     s.oauth.nextGrant = new ServiceError(
       'OAUTH_EXCHANGE_FAILED',
       'Google refused the authorization code: invalid_grant',
     )
     const second = await s.authorization.start({ loginHint: 'support@example.com' })
-    const result = await s.authorization.complete({
-      state: second.state,
-      cookieState: second.state,
-      code: 'bad',
-    })
+    const result = await callback(s, second.state, { code: 'bad' })
     expect(result).toMatchObject({
       kind: 'failed',
       code: 'OAUTH_EXCHANGE_FAILED',
@@ -137,11 +121,7 @@ describe('authorization', () => {
     const s = setup()
     s.oauth.nextGrant = { accessToken: 'at', scopes: SEND_SCOPES }
     const started = await s.authorization.start({})
-    const result = await s.authorization.complete({
-      state: started.state,
-      cookieState: started.state,
-      code: 'c',
-    })
+    const result = await callback(s, started.state, { code: 'c' })
     expect(result.kind).toBe('consent_required')
     if (result.kind !== 'consent_required') return
     expect(result.url).toContain('prompt=consent')
@@ -149,25 +129,17 @@ describe('authorization', () => {
     expect(await s.repo.list()).toEqual([])
     // The new state works for the next callback.
     s.oauth.nextGrant = { accessToken: 'at2', refreshToken: 'rt-2', scopes: SEND_SCOPES }
-    const done = await s.authorization.complete({
-      state: result.state,
-      cookieState: result.state,
-      code: 'c2',
-    })
+    const done = await callback(s, result.state, { code: 'c2' })
     expect(done.kind).toBe('connected')
   })
 
   it('uses the stored refresh token when Google sends none on a reauthorization', async () => {
     const s = setup()
     const first = await s.authorization.start({})
-    await s.authorization.complete({ state: first.state, cookieState: first.state, code: 'c' })
+    await callback(s, first.state, { code: 'c' })
     s.oauth.nextGrant = { accessToken: 'at-fresh', scopes: SEND_SCOPES }
     const second = await s.authorization.start({})
-    const result = await s.authorization.complete({
-      state: second.state,
-      cookieState: second.state,
-      code: 'c',
-    })
+    const result = await callback(s, second.state, { code: 'c' })
     expect(result.kind).toBe('connected')
     expect(await s.repo.get('support@example.com')).toMatchObject({
       refreshToken: 'rt-1',
@@ -180,7 +152,7 @@ describe('account service', () => {
   it('marks an account as needing reauthorization once and tells the listener', async () => {
     const s = setup()
     const started = await s.authorization.start({})
-    await s.authorization.complete({ state: started.state, cookieState: started.state, code: 'c' })
+    await callback(s, started.state, { code: 'c' })
     await Promise.all([
       s.accounts.markReauthorizationRequired('support@example.com'),
       s.accounts.markReauthorizationRequired('support@example.com'),
@@ -192,7 +164,7 @@ describe('account service', () => {
   it('disconnects: revokes at Google, forgets the tokens, keeps the account', async () => {
     const s = setup()
     const started = await s.authorization.start({})
-    await s.authorization.complete({ state: started.state, cookieState: started.state, code: 'c' })
+    await callback(s, started.state, { code: 'c' })
     await s.accounts.disconnect('support@example.com')
     expect(s.oauth.revoked).toEqual(['rt-1'])
     const stored = await s.repo.get('support@example.com')

@@ -38,10 +38,6 @@ export async function adminCredential(c: Context, deps: HttpDeps): Promise<'bear
     : undefined
 }
 
-export async function isAdmin(c: Context, deps: HttpDeps): Promise<boolean> {
-  return (await adminCredential(c, deps)) !== undefined
-}
-
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /** The CSRF token a browser request carries: header first, else the form field. */

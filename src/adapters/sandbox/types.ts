@@ -3,6 +3,7 @@
  * re-exported by `emulator.ts`.
  */
 import type { Hono } from 'hono'
+import type { MessageSummary } from './mime-summary.ts'
 
 /** An OAuth client the emulator knows, as registered in a Google Cloud project. */
 export interface EmulatedClient {
@@ -49,7 +50,7 @@ export type Fault =
   | { kind: 'delay'; ms: number }
 
 /** A message that reached the emulated Gmail, as the sender's Sent folder holds it. */
-export interface ReceivedMessage {
+export interface ReceivedMessage extends Omit<MessageSummary, 'from'> {
   id: string
   threadId: string
   /** Lower-case email of the authorized account that sent it. */
@@ -61,18 +62,6 @@ export interface ReceivedMessage {
   via: 'json' | 'media' | 'multipart'
   /** Address of the From header; the account when there is none. */
   from: string
-  /** Addresses of the To header. */
-  to: string[]
-  /** Addresses of the Cc header. */
-  cc: string[]
-  /** Addresses of the Bcc header. */
-  bcc: string[]
-  /** Every address Gmail delivers to: To, Cc and Bcc, in that order, without duplicates. */
-  recipients: string[]
-  /** Decoded Subject (RFC 2047 words decoded); empty when absent. */
-  subject: string
-  /** The Message-ID header, angle brackets included, when present. */
-  messageIdHeader?: string
   /** Bytes of `raw`. */
   size: number
 }

@@ -39,8 +39,3 @@ export interface GrantedTokens {
 /** The scopes the service asks for: send only, plus the identity of the account. */
 export const REQUIRED_SCOPES = ['https://www.googleapis.com/auth/gmail.send', 'openid', 'email'] as const
 export const GMAIL_SEND_SCOPE = 'https://www.googleapis.com/auth/gmail.send'
-
-/** Whether mail can go out through this account now. */
-export function canSend(account: Account): boolean {
-  return account.status === 'connected' && account.refreshToken !== undefined
-}

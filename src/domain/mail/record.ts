@@ -13,9 +13,6 @@ export const MAIL_STATUSES: readonly MailStatus[] = [
   'canceled',
 ]
 
-/** Statuses a message leaves only by delivery, cancel or retry. */
-export const FINISHED_STATUSES: readonly MailStatus[] = ['sent', 'failed', 'canceled']
-
 export function isFinished(status: MailStatus): boolean {
   return status === 'sent' || status === 'failed' || status === 'canceled'
 }
