@@ -10,6 +10,7 @@ import PostalMime, { type Email } from 'postal-mime'
 import type { MailInput } from '../src/domain/mail/input.ts'
 import type { CompositionContext, Mail } from '../src/domain/mail/message.ts'
 import { toMail } from '../src/domain/mail/to-mail.ts'
+import { base64LinesEncoder } from '../src/domain/mime/base64-lines.ts'
 import { composeMessage } from '../src/domain/mime/compose.ts'
 import { type BenchResult, formatStats, measureInterleaved, printResults, ratios, stats } from './lib.ts'
 
@@ -120,11 +121,13 @@ async function benchAttachment(options: { rounds: number; minTimeMs: number }): 
     references: [],
   }
   const correct = await attachmentRoundTrips(mail, bytes)
-  const [composeOps = [], baseOps = [], viewOps = []] = await measureInterleaved(
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+  const [composeOps = [], baseOps = [], viewOps = [], bytesOps = []] = await measureInterleaved(
     [
       () => composeMessage(mail, context()),
       () => Buffer.from(bytes).toString('base64'),
-      () => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'),
+      () => view.toString('base64'),
+      () => Buffer.from(view.toString('base64'), 'latin1'),
     ],
     options,
   )
@@ -143,6 +146,9 @@ async function benchAttachment(options: { rounds: number; minTimeMs: number }): 
       `Buffer.from(bytes) base64:           ${formatStats(ms(baseOps), 'ms', 1)}`,
       `base64 of a Buffer view (no copy):   ${formatStats(ms(viewOps), 'ms', 1)}` +
         ` (ratio ${stats(ratios(viewOps, composeOps)).median.toFixed(2)})`,
+      `base64 of a view, as bytes:          ${formatStats(ms(bytesOps), 'ms', 1)}` +
+        ` (ratio ${stats(ratios(bytesOps, composeOps)).median.toFixed(2)})`,
+      `line encoder: ${base64LinesEncoder()}`,
       `ratio per round: ${formatStats(perRound, '', 2)}`,
     ],
   }

@@ -43,17 +43,6 @@ const nativeBase64: ((bytes: Uint8Array) => string) | undefined = hasToBase64
     ? undefined
     : (bytes) => bufferView(bytes).toString('base64')
 
-/**
- * The native encoder bound to `bytes`, encoding `[start, end)` of it: one
- * Buffer view for all the slices rather than one a slice.
- */
-export function nativeSliceEncoder(bytes: Uint8Array): ((start: number, end: number) => string) | undefined {
-  if (hasToBase64) return (start, end) => (bytes.subarray(start, end) as NativeUint8Array).toBase64!()
-  if (NodeBuffer === undefined) return undefined
-  const view = bufferView(bytes)
-  return (start, end) => view.toString('base64', start, end)
-}
-
 /** Standard base64 with padding, on one line. */
 export function encodeBase64(bytes: Uint8Array): string {
   return nativeBase64 === undefined ? encodePure(bytes, STANDARD_CODES, true) : nativeBase64(bytes)

@@ -45,6 +45,18 @@ async function loadWithoutBuffer(): Promise<Base64Module> {
   return loadFresh()
 }
 
+/** The module as loaded on a runtime without WebAssembly (the plain JavaScript line writer). */
+async function loadWithoutWebAssembly(): Promise<Base64Module> {
+  vi.stubGlobal('WebAssembly', undefined)
+  return loadFresh()
+}
+
+/** The module as loaded on a runtime whose WebAssembly has no SIMD: it refuses the encoder's module. */
+async function loadWithoutSimd(): Promise<Base64Module> {
+  vi.stubGlobal('WebAssembly', { ...WebAssembly, validate: () => false })
+  return loadFresh()
+}
+
 /** The module as loaded on a runtime with `Uint8Array.prototype.toBase64` (faked here with Buffer). */
 async function loadWithToBase64(): Promise<Base64Module> {
   const prototype = Uint8Array.prototype as unknown as Record<string, unknown>
@@ -69,10 +81,21 @@ describe.each([
   ['the native runtime', async () => native],
   ['a runtime without Buffer', loadWithoutBuffer],
   ['a runtime with Uint8Array.prototype.toBase64', loadWithToBase64],
+  ['a runtime without WebAssembly', loadWithoutWebAssembly],
+  ['a runtime without WebAssembly SIMD', loadWithoutSimd],
 ])('base64 on %s', (_, load: () => Promise<Base64Module>) => {
   it('encodes the RFC 4648 test vectors', async () => {
     const base64 = await load()
     for (const [plain, encoded] of vectors) expect(base64.encodeBase64(ascii(plain))).toBe(encoded)
+  })
+
+  it('writes the RFC 4648 test vectors as lines', async () => {
+    const base64 = await load()
+    for (const [plain, encoded] of vectors) {
+      const target = new Uint8Array(base64.base64LinesLength(plain.length))
+      expect(base64.writeBase64Lines(ascii(plain), target, 0)).toBe(encoded.length)
+      expect(new TextDecoder().decode(target)).toBe(encoded)
+    }
   })
 
   it('encodes base64url without padding', async () => {
@@ -92,13 +115,35 @@ describe.each([
 
   it('writes lines of 76 characters joined by CRLF, at any length', async () => {
     const base64 = await load()
-    for (const length of [0, 1, 2, 3, 56, 57, 58, 113, 114, 115, 171, 1000]) {
+    const block = 57 * 512
+    const small = [0, 1, 2, 3, 56, 57, 58, 113, 114, 115, 171, 1000]
+    for (const length of [...small, block - 1, block, block + 1, block + 57, 2 * block]) {
       const bytes = pseudoRandomBytes(length, length + 1)
       const target = new Uint8Array(base64.base64LinesLength(length) + 4).fill(35)
       const end = base64.writeBase64Lines(bytes, target, 2)
       expect(end).toBe(2 + base64.base64LinesLength(length))
       expect(new TextDecoder().decode(target)).toBe(`##${referenceLines(bytes)}##`)
     }
+  })
+
+  it('writes every byte value, from an input view at any alignment, into a target at any alignment', async () => {
+    const base64 = await load()
+    const every = Uint8Array.from({ length: 57 * 3 * 256 }, (_, i) => (i * 7 + (i >> 8)) & 255)
+    for (const skew of [0, 1, 2, 3, 5, 7]) {
+      const bytes = new Uint8Array(every.length + 8).subarray(skew, skew + every.length)
+      bytes.set(every)
+      const target = new Uint8Array(base64.base64LinesLength(bytes.length) + 8)
+      const end = base64.writeBase64Lines(bytes, target, skew)
+      expect(new TextDecoder().decode(target.subarray(skew, end))).toBe(referenceLines(every))
+    }
+  })
+
+  it('writes a body that ends on a whole line into a target of its exact size', async () => {
+    const base64 = await load()
+    const bytes = pseudoRandomBytes(57 * 1500)
+    const target = new Uint8Array(base64.base64LinesLength(bytes.length))
+    expect(base64.writeBase64Lines(bytes, target, 0)).toBe(target.length)
+    expect(new TextDecoder().decode(target)).toBe(referenceLines(bytes))
   })
 
   it('writes large inputs across its internal blocks', async () => {
@@ -115,6 +160,28 @@ describe.each([
     expect(base64.decodeBase64(referenceLines(bytes))).toEqual(bytes)
     expect(Array.from(base64.decodeBase64(' Zm9v\tYmE '))).toEqual(Array.from(ascii('fooba')))
     expect(Array.from(base64.decodeBase64('Zm9vYg'))).toEqual(Array.from(ascii('foob')))
+  })
+})
+
+describe('the base64 line writer', () => {
+  it('uses the WebAssembly encoder on Node', () => {
+    expect(native.base64LinesEncoder()).toBe('webassembly')
+  })
+
+  it('falls back to JavaScript without WebAssembly or its SIMD', async () => {
+    expect((await loadWithoutWebAssembly()).base64LinesEncoder()).toBe('javascript')
+    expect((await loadWithoutSimd()).base64LinesEncoder()).toBe('javascript')
+  })
+
+  it('is built from the WebAssembly text in the repository (npm run build:wasm)', async () => {
+    const { generatedModule, WASM_SOURCES } = await import('../../../scripts/build-wasm.ts')
+    const { readFile } = await import('node:fs/promises')
+    for (const source of WASM_SOURCES) {
+      const checkedIn = await readFile(new URL(`../../../${source.module}`, import.meta.url), 'utf8')
+      expect(checkedIn, `${source.module} is stale: run npm run build:wasm`).toBe(
+        await generatedModule(source),
+      )
+    }
   })
 })
 
