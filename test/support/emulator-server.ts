@@ -12,6 +12,14 @@ import {
   type GoogleEmulatorOptions,
 } from '../../src/adapters/sandbox/emulator.ts'
 
+/**
+ * Whether the emulator served here can drop a connection mid-request (the
+ * `reset` faults). On Node it destroys the socket; under Deno (`deno task
+ * test`) node:http's socket is not the connection, so the emulator answers
+ * 503 instead, as it does on any runtime without a socket to destroy.
+ */
+export const dropsConnections = typeof (globalThis as { Deno?: unknown }).Deno === 'undefined'
+
 export interface EmulatorEndpoints {
   authUrl: string
   tokenUrl: string

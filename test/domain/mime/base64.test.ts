@@ -72,9 +72,13 @@ async function loadWithToBase64(): Promise<Base64Module> {
   return loadFresh()
 }
 
+/** The runtime's own `toBase64` (Deno has one, Node 24 not), put back after each fake. */
+const ownToBase64 = Object.getOwnPropertyDescriptor(Uint8Array.prototype, 'toBase64')
+
 afterEach(() => {
   vi.unstubAllGlobals()
   delete (Uint8Array.prototype as unknown as Record<string, unknown>).toBase64
+  if (ownToBase64 !== undefined) Object.defineProperty(Uint8Array.prototype, 'toBase64', ownToBase64)
 })
 
 describe.each([
@@ -164,7 +168,7 @@ describe.each([
 })
 
 describe('the base64 line writer', () => {
-  it('uses the WebAssembly encoder on Node', () => {
+  it('uses the WebAssembly encoder on this runtime (Node 24, Deno 2)', () => {
     expect(native.base64LinesEncoder()).toBe('webassembly')
   })
 
