@@ -12,6 +12,7 @@ import type { CompositionContext, Mail } from '../src/domain/mail/message.ts'
 import { toMail } from '../src/domain/mail/to-mail.ts'
 import { base64LinesEncoder } from '../src/domain/mime/base64-lines.ts'
 import { composeMessage } from '../src/domain/mime/compose.ts'
+import { quotedPrintableEncoder } from '../src/domain/mime/quoted-printable.ts'
 import { type BenchResult, formatStats, measureInterleaved, printResults, ratios, stats } from './lib.ts'
 
 const TYPICAL_TARGET = 10
@@ -95,6 +96,7 @@ async function benchTypical(options: { rounds: number; minTimeMs: number }): Pro
       `ours:       ${formatStats(oursOps, 'ops/s')}`,
       `nodemailer: ${formatStats(theirsOps, 'ops/s')}`,
       `ratio per round: ${formatStats(perRound, '', 2)}`,
+      `quoted-printable encoder: ${quotedPrintableEncoder()}`,
     ],
   }
 }

@@ -25,6 +25,11 @@ export const WASM_SOURCES: WasmSource[] = [
     module: 'src/domain/mime/base64-lines-wasm.ts',
     constant: 'BASE64_LINES_WASM',
   },
+  {
+    wat: 'src/domain/mime/quoted-printable.wat',
+    module: 'src/domain/mime/quoted-printable-wasm.ts',
+    constant: 'QUOTED_PRINTABLE_WASM',
+  },
 ]
 
 const root = new URL('../', import.meta.url)
@@ -53,7 +58,13 @@ export async function generatedModule(source: WasmSource): Promise<string> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const source of WASM_SOURCES) {
-    await writeFile(new URL(source.module, root), await generatedModule(source))
-    console.log(`${source.wat} -> ${source.module}`)
+    try {
+      await writeFile(new URL(source.module, root), await generatedModule(source))
+      console.log(`${source.wat} -> ${source.module}`)
+    } catch (error) {
+      // wabt's errors carry its whole minified source in their stack: the message is what says what is wrong.
+      console.error(error instanceof Error ? error.message : String(error))
+      process.exit(1)
+    }
   }
 }

@@ -10,8 +10,9 @@
  * (an engine run without it, a page whose policy forbids it), a plain
  * JavaScript encoder writes the same bytes.
  */
-import { decodeBase64, encodeGroups, STANDARD_CODES } from './base64.ts'
+import { encodeGroups, STANDARD_CODES } from './base64.ts'
 import { BASE64_LINES_WASM } from './base64-lines-wasm.ts'
+import { lazyWasmEncoder, type WasmEncoder } from './wasm-module.ts'
 
 /** RFC 2045 §6.8: at most 76 characters a line. */
 export const BASE64_LINE = 76
@@ -27,15 +28,13 @@ const INPUT_AT = 0
 const OUTPUT_AT = INPUT_AT + BLOCK_LINES * BYTES_PER_LINE + SLACK
 const MEMORY_NEEDED = OUTPUT_AT + BLOCK_LINES * (BASE64_LINE + 2) + SLACK
 
-/** The instantiated WebAssembly encoder and its memory. */
-interface LineEncoder {
-  memory: Uint8Array
-  /** Encodes `lines` lines of 57 bytes at `input` as 76 characters and CRLF each at `output`; returns the end. */
-  encodeLines(input: number, lines: number, output: number): number
-}
-
-/** Undefined until first needed; null where the runtime cannot run it. */
-let encoder: LineEncoder | null | undefined
+/**
+ * The WebAssembly encoder: `encodeLines(input, lines, output)` encodes
+ * `lines` lines of 57 bytes at `input` as 76 characters and CRLF each at
+ * `output`, and returns the end.
+ */
+const lineEncoder = lazyWasmEncoder(BASE64_LINES_WASM, ['encodeLines'], MEMORY_NEEDED)
+type LineEncoder = WasmEncoder<'encodeLines'>
 
 /** Length of `byteLength` bytes as base64 in lines of 76 joined by CRLF (no CRLF after the last). */
 export function base64LinesLength(byteLength: number): number {
@@ -72,7 +71,7 @@ function writeWholeLines(
     const lines = Math.min(BLOCK_LINES, (whole - start) / BYTES_PER_LINE)
     const end = start + lines * BYTES_PER_LINE
     wasm.memory.set(bytes.subarray(start, end), INPUT_AT)
-    const written = wasm.encodeLines(INPUT_AT, lines, OUTPUT_AT) - OUTPUT_AT
+    const written = wasm.functions.encodeLines(INPUT_AT, lines, OUTPUT_AT) - OUTPUT_AT
     const kept = end === bytes.length ? written - 2 : written
     target.set(wasm.memory.subarray(OUTPUT_AT, OUTPUT_AT + kept), position)
     position += kept
@@ -104,30 +103,4 @@ function writeLinesPure(bytes: Uint8Array, from: number, target: Uint8Array, off
 /** Which encoder writes whole lines on this runtime: for tests and benchmarks. */
 export function base64LinesEncoder(): 'webassembly' | 'javascript' {
   return lineEncoder() === null ? 'javascript' : 'webassembly'
-}
-
-function lineEncoder(): LineEncoder | null {
-  if (encoder === undefined) encoder = instantiateEncoder()
-  return encoder
-}
-
-/** The encoder, or null where WebAssembly or its SIMD instructions are missing or refused. */
-function instantiateEncoder(): LineEncoder | null {
-  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly
-  if (wasm === undefined) return null
-  const code = new Uint8Array(decodeBase64(BASE64_LINES_WASM))
-  try {
-    if (!wasm.validate(code)) return null
-    const { exports } = new wasm.Instance(new wasm.Module(code))
-    const memory = exports['memory']
-    const encodeLines = exports['encodeLines']
-    if (!(memory instanceof wasm.Memory) || typeof encodeLines !== 'function') return null
-    if (memory.buffer.byteLength < MEMORY_NEEDED) return null
-    return {
-      memory: new Uint8Array(memory.buffer),
-      encodeLines: encodeLines as LineEncoder['encodeLines'],
-    }
-  } catch {
-    return null
-  }
 }

@@ -77,8 +77,8 @@ function encodeNonAscii(text: string): EncodedText {
   const bytes = utf8Scratch(text)
   const limit = base64LinesLength(bytes.length) * QUOTED_PRINTABLE_MARGIN
   const attempt = tryQuotedPrintable(bytes, limit + 16)
-  if (attempt !== undefined && attempt.encoded.length <= limit) {
-    return { transferEncoding: 'quoted-printable', body: attempt.encoded }
+  if (attempt !== undefined && attempt.length <= limit) {
+    return { transferEncoding: 'quoted-printable', body: attempt }
   }
   const normalized = BARE_BREAK.test(text) ? text.replace(LINE_BREAKS, '\r\n') : text
   return { transferEncoding: 'base64', body: { base64: utf8.encode(normalized) } }
