@@ -6,7 +6,7 @@
  * (base64-lines.wat). The runtimes' own base64 encoders only make strings,
  * and cutting a string into lines costs more than encoding it: that path
  * took twice the time of a bare encoding on a 10 MB attachment, this one
- * about 1.2 times (bench/compose.ts). Where WebAssembly SIMD is missing
+ * 1.0 to 1.2 times (bench/compose.ts). Where WebAssembly SIMD is missing
  * (an engine run without it, a page whose policy forbids it), a plain
  * JavaScript encoder writes the same bytes.
  */
