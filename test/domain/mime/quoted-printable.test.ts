@@ -55,7 +55,7 @@ describe.each([
   it('escapes control characters', async () => {
     const qp = await encoder()
     expect(qp('a\u0000b\u007f')).toBe('a=00b=7F')
-    expect(qp('\u0080'.normalize())).toBe('=C2=80')
+    expect(qp('\u0080')).toBe('=C2=80')
   })
 
   it('breaks long lines softly at 76 characters, keeping a character on one line', async () => {
@@ -177,7 +177,7 @@ describe('the two quoted-printable encoders', () => {
     )
   })
 
-  it('leave bodies over 64 KiB to the JavaScript encoder, with the same rules', () => {
+  it('encode bodies over 64 KiB, beyond the WebAssembly memory, by the same rules', () => {
     const text = `${'Grüße, '.repeat(12_000)} \n`
     const encoded = latin1(native.encodeQuotedPrintable(utf8(text)))
     expect(utf8(text).length).toBeGreaterThan(64 * 1024)
