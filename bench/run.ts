@@ -5,6 +5,7 @@
  *   npm run bench                 quick mode (the default; what CI runs)
  *   npm run bench -- --quick      the same
  *   npm run bench:full            full mode: longer runs, more rounds; rewrites docs/benchmarks.md
+ *   npm run bench:soak            not part of these: 10 minutes at 20 sends a second, memory (bench/soak.ts)
  *   npm run bench -- --only=compose,ceiling   a subset (names below)
  *   npm run bench -- --write      a quick run that rewrites docs/benchmarks.md too
  *
@@ -21,6 +22,7 @@ import { benchFootprint } from './footprint.ts'
 import { benchGmailCeiling } from './gmail-ceiling.ts'
 import type { BenchResult } from './lib.ts'
 import { benchOutboxGrowth } from './outbox-growth.ts'
+import { benchReaders } from './readers.ts'
 import { benchResume } from './resume.ts'
 import { benchServiceCost } from './service-cost.ts'
 import { benchTokenRefresh } from './token-refresh.ts'
@@ -29,6 +31,11 @@ type Bench = (options: { quick: boolean }) => Promise<BenchResult | BenchResult[
 
 const BENCHES: Array<{ name: string; title: string; run: Bench }> = [
   { name: 'compose', title: 'MIME composition vs nodemailer', run: benchCompose },
+  {
+    name: 'readers',
+    title: 'What three mail readers decode: this project vs MailComposer',
+    run: benchReaders,
+  },
   { name: 'service', title: 'Cost of the service vs calling Gmail directly', run: benchServiceCost },
   {
     name: 'ceiling',
@@ -103,6 +110,11 @@ console.log(
     `${missed.length} target(s) missed, ${failures.length} correctness failure(s)`,
 )
 for (const failure of failures) console.log(`  FAILED: ${failure}`)
+if (full) {
+  console.log(
+    'Not in this run: the 10-minute memory soak, `npm run bench:soak` (figures in docs/benchmarks.md)',
+  )
+}
 
 if (full || args.includes('--write')) {
   const notes = await readFile(NOTES, 'utf8').catch(() => '')

@@ -9,7 +9,9 @@
  * ```
  */
 import { createTRPCClient, httpBatchLink } from '@trpc/client'
+import { MAX_BATCH_SIZE } from './adapters/http/trpc/limits.ts'
 import type { AppRouter } from './adapters/http/trpc/router.ts'
+import { backPressureRetryLink } from './client-retry.ts'
 
 export type { AppRouter } from './adapters/http/trpc/router.ts'
 export type { AccountStatus } from './app/account-status.ts'
@@ -23,13 +25,27 @@ export interface MailClientOptions {
   apiKey: string
   /** Another fetch (tests, proxies). */
   fetch?: typeof fetch
+  /**
+   * How many times a call refused for back-pressure (`TOO_MANY_REQUESTS`,
+   * or HTTP 503 while the service restarts) is sent again, after the wait
+   * the service asks for (default 3; 0: never). Nothing else is retried.
+   */
+  retries?: number
+  /** A longer wait than this (default 60 s) is not waited for: the error comes back at once. */
+  maxRetryDelayMs?: number
 }
 
 export function createMailClient(options: MailClientOptions) {
   return createTRPCClient<AppRouter>({
     links: [
+      backPressureRetryLink<AppRouter>({
+        retries: options.retries ?? 3,
+        maxDelayMs: options.maxRetryDelayMs ?? 60_000,
+      }),
       httpBatchLink({
         url: options.url,
+        // The service refuses longer batches.
+        maxItems: MAX_BATCH_SIZE,
         headers: () => ({ Authorization: `Bearer ${options.apiKey}` }),
         // tRPC's FetchEsque differs from the DOM type only in optional-property strictness.
         ...(options.fetch ? { fetch: options.fetch as never } : {}),

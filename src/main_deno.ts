@@ -17,7 +17,10 @@ interface DenoRuntime {
   addSignalListener(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void
   serve(
     options: { port: number; hostname: string; onListen?: (address: { port: number }) => void },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (
+      request: Request,
+      info: { remoteAddr: { hostname: string; port: number } },
+    ) => Response | Promise<Response>,
   ): DenoServer
 }
 declare const Deno: DenoRuntime
@@ -43,9 +46,12 @@ const bound = new Promise<number>((resolve) => {
 })
 const server = Deno.serve(
   { port: config.port, hostname: config.host, onListen: (address) => resolvePort(address.port) },
-  (request) => {
+  (request, info) => {
     if (stopping) return unavailable('The service is shutting down; retry shortly')
-    return service ? service.app.fetch(request) : unavailable('The service is starting; retry shortly')
+    // The client's address reaches the app as its bindings (`c.env.remoteAddr`, as hono/deno reads it).
+    return service
+      ? service.app.fetch(request, { remoteAddr: info.remoteAddr })
+      : unavailable('The service is starting; retry shortly')
   },
 )
 const port = await bound

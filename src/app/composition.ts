@@ -5,10 +5,12 @@
  */
 import type { Hono } from 'hono'
 import { ensureDataDir, probeWritable } from '../adapters/data-dir/data-dir.ts'
+import { createFreeSpaceMeter } from '../adapters/data-dir/free-space.ts'
 import { createGmailTransport } from '../adapters/gmail/transport.ts'
 import { createGoogleOAuth } from '../adapters/google-oauth/oauth.ts'
 import { createAdminSessions } from '../adapters/http/admin-session.ts'
 import { createHttpApp } from '../adapters/http/app.ts'
+import { createClientAddress } from '../adapters/http/client-address.ts'
 import { createApiKeyCheck } from '../adapters/http/secrets.ts'
 import { createJsonLogger, type JsonLogger } from '../adapters/log/json-logger.ts'
 import { openAccountRepository } from '../adapters/lowdb/account-store.ts'
@@ -16,6 +18,7 @@ import { openOutboxRepository } from '../adapters/lowdb/outbox-store.ts'
 import { createTokenCipher, parseEncryptionKeys } from '../adapters/lowdb/token-cipher.ts'
 import type { Clock } from '../domain/ports.ts'
 import { type AccountListener, createAccountService } from './accounts.ts'
+import { createAuthFailureGuard } from './auth-failures.ts'
 import { createAuthorization } from './authorization.ts'
 import { type Config, ConfigError } from './config.ts'
 import { createCredentialSessions } from './credential-sessions.ts'
@@ -25,6 +28,7 @@ import { createMessageIds } from './message-id.ts'
 import { createRateLimiter } from './rate-limit.ts'
 import { prepareSandbox, type Sandbox } from './sandbox-setup.ts'
 import { realScheduler, type Scheduler } from './scheduler.ts'
+import { createStorageGuard } from './storage-guard.ts'
 
 export interface ComposeOptions {
   config: Config
@@ -60,7 +64,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
 
   await ensureDataDir(config.dataDir)
   const sandbox =
-    config.google === undefined ? await prepareSandbox(config, options.boundPort, clock) : undefined
+    config.google === undefined ? await prepareSandbox(config, options.boundPort, clock, logger) : undefined
   if (sandbox) config = sandbox.config
 
   const google = config.google!
@@ -81,6 +85,8 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     dataDir: config.dataDir,
     clock,
     retentionMs: config.retentionMs,
+    // Every repair made on open, with the file and line or ids, never content.
+    onNotice: (message, fields) => logger.warn(message, fields),
   })
 
   const oauth = createGoogleOAuth({
@@ -122,6 +128,11 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
   })
   forget = (email) => sessions.forget(email)
 
+  const storage = createStorageGuard({
+    space: createFreeSpaceMeter(config.dataDir),
+    minFreeBytes: config.minFreeBytes,
+    logger,
+  })
   const gmail = createGmailTransport({
     rootUrl: config.endpoints.gmailApiUrl,
     authFor: (email) => sessions.clientFor(email),
@@ -137,6 +148,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     concurrency: config.sendConcurrency,
     giveUpAfterMs: config.giveUpAfterMs,
     backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
+    storage,
     onReauthorizationRequired: (email) => {
       void accounts.markReauthorizationRequired(email)
     },
@@ -154,6 +166,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     newId: createMessageIds(() => clock.now()),
     newBoundary: () => `=_${crypto.randomUUID().replace(/-/g, '')}`,
     sendWaitMs: config.sendWaitMs,
+    storage,
   })
   const engine = delivery
   const authorization = createAuthorization({
@@ -178,18 +191,34 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     apiKeys: await createApiKeyCheck(config.apiKeys ?? []),
     adminToken,
     adminSessions: await createAdminSessions(adminToken),
-    rateLimiter: createRateLimiter({ perMinute: config.apiRateLimitPerMinute, now: () => clock.now() }),
+    rateLimiter: createRateLimiter({
+      perMinute: config.apiRateLimitPerMinute,
+      burst: config.apiRateBurst,
+      now: () => clock.now(),
+    }),
+    authFailures: createAuthFailureGuard({ now: () => clock.now() }),
+    clientAddress: createClientAddress(config.trustedProxies),
     corsOrigins: config.corsOrigins,
     readiness: async () => {
+      if (engine.stuckAccounts().length > 0) {
+        return {
+          ready: false,
+          reason:
+            'A delivery outcome could not be recorded: storage is full or failing; sending is stopped until it is written',
+        }
+      }
+      const space = await storage.problem()
+      if (space !== undefined) return { ready: false, reason: space }
       if (!(await probeWritable(config.dataDir))) return { ready: false, reason: 'DATA_DIR is not writable' }
       const all = await accounts.list()
       if (all.some((account) => account.status === 'connected')) return { ready: true }
-      const stuck = all.filter((account) => account.status === 'reauthorization_required').map((a) => a.email)
+      // Anyone may ask /readyz: it says why, never which account (the console names it to the admin).
+      const stuck = all.filter((account) => account.status === 'reauthorization_required').length
       return {
         ready: false,
         reason:
-          stuck.length > 0
-            ? `Reauthorization required for ${stuck.join(', ')}; mail is held until an admin reauthorizes at /oauth/login`
+          stuck > 0
+            ? `Reauthorization required for ${stuck === 1 ? 'an account' : `${stuck} accounts`}; mail is held until an admin reauthorizes in the console (/admin)`
             : 'No Google account is connected; an admin must connect one at /oauth/login',
       }
     },

@@ -4,6 +4,8 @@
  * it; a secret's value is never echoed.
  */
 import { z } from 'zod'
+import { parseIpRange } from './ip-address.ts'
+import { defaultBurst } from './rate-limit.ts'
 
 const DEFAULTS = {
   authUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
@@ -12,6 +14,9 @@ const DEFAULTS = {
   userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
   gmailApiUrl: 'https://gmail.googleapis.com/',
 }
+
+/** The free space DATA_DIR keeps in reserve for delivery outcomes: 64 MiB. */
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1_048_576
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -49,7 +54,10 @@ const envSchema = z.object({
   RETRY_MAX_MS: integer(1, 24 * 3_600_000).default(5 * 60_000),
   RETENTION_DAYS: integer(1, 3650).default(30),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(15_000),
-  API_RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(600),
+  MIN_FREE_BYTES: integer(0, Number.MAX_SAFE_INTEGER).default(DEFAULT_MIN_FREE_BYTES),
+  API_RATE_LIMIT_PER_MINUTE: integer(0, 1_000_000).default(6000),
+  API_RATE_BURST: integer(1, 1_000_000).optional(),
+  TRUSTED_PROXIES: list.optional(),
   CORS_ORIGINS: list.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 })
@@ -90,7 +98,13 @@ export interface Config {
   retryMaxMs: number
   retentionMs: number
   shutdownTimeoutMs: number
+  /** Free space kept in DATA_DIR: below it new mail is refused; 0 turns the margin off. */
+  minFreeBytes: number
   apiRateLimitPerMinute: number
+  /** Calls (and batch messages) one key may make at once; default a third of the per-minute rate. */
+  apiRateBurst: number
+  /** Proxies whose `X-Forwarded-For` is believed (IPs or CIDR ranges). */
+  trustedProxies: string[]
   corsOrigins: string[]
   logLevel: LogLevel
 }
@@ -158,6 +172,12 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       `HOST is invalid: sandbox mode listens on loopback only (set GOOGLE_CLIENT_ID to serve on ${e.HOST})`,
     )
   }
+  const badProxy = e.TRUSTED_PROXIES?.find((entry) => parseIpRange(entry) === undefined)
+  if (badProxy !== undefined) {
+    throw new ConfigError(
+      `TRUSTED_PROXIES is invalid: "${badProxy.slice(0, 64)}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`,
+    )
+  }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   const config: Config = {
     port: e.PORT,
@@ -181,7 +201,10 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     retryMaxMs: Math.max(e.RETRY_MAX_MS, e.RETRY_BASE_MS),
     retentionMs: e.RETENTION_DAYS * 24 * 3_600_000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    minFreeBytes: e.MIN_FREE_BYTES,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    apiRateBurst: e.API_RATE_BURST ?? defaultBurst(e.API_RATE_LIMIT_PER_MINUTE),
+    trustedProxies: e.TRUSTED_PROXIES ?? [],
     corsOrigins: e.CORS_ORIGINS ?? [],
     logLevel: e.LOG_LEVEL,
   }

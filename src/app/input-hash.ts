@@ -6,8 +6,13 @@ import type { MailInput } from '../domain/mail/input.ts'
 
 export async function hashMailInput(input: MailInput): Promise<string> {
   const { idempotencyKey: _key, ...rest } = input
-  const bytes = new TextEncoder().encode(canonicalJson(rest))
-  const digest = await crypto.subtle.digest('SHA-256', bytes)
+  return sha256Hex(new TextEncoder().encode(canonicalJson(rest)))
+}
+
+/** SHA-256 of `bytes` as lower-case hex (WebCrypto: no `node:` import). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // Composed bodies and encoded text live in plain ArrayBuffers, never shared ones.
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('')
 }
 

@@ -9,6 +9,7 @@ import type { Clock, OutboxPage, OutboxRepository } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
 import type { DeliveryEngine } from './delivery/engine.ts'
 import { IDEMPOTENCY_WINDOW_MS, prepareMessage } from './prepare-message.ts'
+import type { StorageGuard } from './storage-guard.ts'
 
 export interface MailService {
   send(input: MailInput): Promise<OutboxEntry>
@@ -27,6 +28,8 @@ export interface MailServiceDeps {
   newId: () => string
   newBoundary: () => string
   sendWaitMs: number
+  /** The free-space margin: below it new mail is refused with STORAGE_FULL, nothing stored. */
+  storage?: Pick<StorageGuard, 'assertRoomForNewMail' | 'writeFailed'>
 }
 
 export function createMailService(deps: MailServiceDeps): MailService {
@@ -87,7 +90,13 @@ export function createMailService(deps: MailServiceDeps): MailService {
         fresh.push(item)
         results.push({ entry: item.entry, replayed: false })
       }
-      if (fresh.length > 0) await outbox.accept(fresh)
+      if (fresh.length > 0) {
+        await deps.storage?.assertRoomForNewMail()
+        await outbox.accept(fresh).catch((caught: unknown) => {
+          deps.storage?.writeFailed()
+          throw caught
+        })
+      }
       for (const item of fresh) delivery.enqueue(item.entry)
       return results
     }

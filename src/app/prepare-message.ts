@@ -11,7 +11,7 @@ import { toMail } from '../domain/mail/to-mail.ts'
 import { composeMessage } from '../domain/mime/compose.ts'
 import type { Clock } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
-import { hashMailInput } from './input-hash.ts'
+import { hashMailInput, sha256Hex } from './input-hash.ts'
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
 
@@ -66,6 +66,7 @@ export async function prepareMessage(
     attempts: 0,
     attemptLog: [],
     size: raw.byteLength,
+    bodySha256: await sha256Hex(raw),
     messageId,
     updatedAt: now,
   }

@@ -13,6 +13,7 @@ import { createEmulatorControlApi } from '../adapters/sandbox/control-api.ts'
 import { createGoogleEmulator, type EmulatorControl } from '../adapters/sandbox/emulator.ts'
 import type { Clock } from '../domain/ports.ts'
 import { type Config, ConfigError, isLoopbackHost } from './config.ts'
+import type { Logger } from './logger.ts'
 
 export const EMULATOR_PREFIX = '/_google'
 const GRANTS_FILE = 'sandbox-google.sealed'
@@ -25,11 +26,55 @@ export interface Sandbox {
   control: EmulatorControl
   /** Mounts the emulator and its admin-only control API on the service's app. */
   mount(app: Hono, guards: { admin: MiddlewareHandler }): void
-  /** Keeps the emulator's grants (encrypted) so a restart keeps connected accounts working. */
+  /**
+   * Stores the emulator's grants (encrypted) now. They are also stored, fsynced,
+   * whenever they change, before the emulator's answer that made the change
+   * goes out, so a kill -9 keeps connected accounts working.
+   */
   persist(): Promise<void>
 }
 
-export async function prepareSandbox(config: Config, boundPort: number, clock: Clock): Promise<Sandbox> {
+/**
+ * Runs `write` for each call, never two at once: a call made while a write
+ * runs is served by one more write after it (calls made meanwhile share it).
+ * `write` reads the state when it starts, so the write a call gets covers
+ * every change made before the call. The promise never rejects.
+ */
+export function coalescedWriter(
+  write: () => Promise<void>,
+  onError: (error: unknown) => void,
+): () => Promise<void> {
+  let running: Promise<void> | undefined
+  let queued: Promise<void> | undefined
+  const run = (): Promise<void> => {
+    const current: Promise<void> = write()
+      .catch((error: unknown) => {
+        onError(error)
+      })
+      .finally(() => {
+        if (running === current) running = undefined
+      })
+    running = current
+    return current
+  }
+  return () => {
+    if (queued !== undefined) return queued
+    if (running === undefined) return run()
+    const next = running.then(() => {
+      queued = undefined
+      return run()
+    })
+    queued = next
+    return next
+  }
+}
+
+export async function prepareSandbox(
+  config: Config,
+  boundPort: number,
+  clock: Clock,
+  logger?: Logger,
+): Promise<Sandbox> {
   // readConfig refuses this already; a Config built another way must not slip through.
   if (!isLoopbackHost(config.host)) {
     throw new ConfigError(
@@ -61,12 +106,27 @@ export async function prepareSandbox(config: Config, boundPort: number, clock: C
     apiKeys,
     tokenEncryptionKey,
   }
+  const cipher = createTokenCipher(parseEncryptionKeys(tokenEncryptionKey))
+  const grantsPath = join(config.dataDir, GRANTS_FILE)
+  let failing = false
+  const storeGrants = coalescedWriter(
+    async () => {
+      const grants = JSON.stringify(emulator.control.exportGrants())
+      await writePrivateFile(grantsPath, await cipher.encrypt(grants))
+      failing = false
+    },
+    (error) => {
+      // Said once per run of failures: the emulator keeps working, a restart would forget.
+      if (!failing)
+        logger?.warn('Sandbox: could not store the emulator’s grants', { file: grantsPath, error })
+      failing = true
+    },
+  )
   const emulator = createGoogleEmulator({
     clock,
     clients: [{ clientId: secrets.clientId, clientSecret: secrets.clientSecret }],
+    onGrantsChange: storeGrants,
   })
-  const cipher = createTokenCipher(parseEncryptionKeys(tokenEncryptionKey))
-  const grantsPath = join(config.dataDir, GRANTS_FILE)
   const sealed = await readOptionalFile(grantsPath)
   if (sealed !== undefined) {
     try {
@@ -87,11 +147,6 @@ export async function prepareSandbox(config: Config, boundPort: number, clock: C
       app.use('/admin/sandbox/api/*', guards.admin)
       app.route('/admin/sandbox/api', createEmulatorControlApi(emulator.control))
     },
-    async persist() {
-      await writePrivateFile(
-        grantsPath,
-        await cipher.encrypt(JSON.stringify(emulator.control.exportGrants())),
-      )
-    },
+    persist: storeGrants,
   }
 }

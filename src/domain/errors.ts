@@ -28,6 +28,10 @@ export type ErrorCode =
   | 'OAUTH_STATE_INVALID'
   | 'OAUTH_EXCHANGE_FAILED'
   | 'STORAGE'
+  /** The stored body of a message differs from its recorded size or digest: it is not sent. */
+  | 'BODY_DAMAGED'
+  /** The disk (or quota) of DATA_DIR is full, or below MIN_FREE_BYTES: nothing was stored; retry later. */
+  | 'STORAGE_FULL'
   | 'CONFIG'
   | 'INTERNAL'
 
@@ -71,6 +75,18 @@ export class ServiceError extends Error {
 /** Shorthand for a refused input naming its offending fields. */
 export function badRequest(message: string, issues: FieldIssue[] = []): ServiceError {
   return new ServiceError('BAD_REQUEST', message, { issues })
+}
+
+/** How long a caller refused for a full disk is told to wait (Retry-After). */
+export const STORAGE_FULL_RETRY_AFTER_MS = 30_000
+
+/** The answer to a write refused or failed for want of space: nothing was stored. */
+export function storageFull(cause?: unknown): ServiceError {
+  return new ServiceError('STORAGE_FULL', "The service's storage is full; nothing was stored; retry later", {
+    retryable: true,
+    retryAfterMs: STORAGE_FULL_RETRY_AFTER_MS,
+    ...(cause === undefined ? {} : { cause }),
+  })
 }
 
 export function isServiceError(error: unknown): error is ServiceError {

@@ -11,6 +11,17 @@ export interface Clock {
   now(): number
 }
 
+/** Free space where the service stores its files (DATA_DIR), measured cheaply. */
+export interface FreeSpacePort {
+  /**
+   * Bytes free for the service (statfs `bavail`), from a reading at most a
+   * few hundred milliseconds old; `undefined` when it cannot be measured.
+   */
+  freeBytes(): Promise<number | undefined>
+  /** Drops the cached reading, so that the next call measures again (after a write failed). */
+  forget(): void
+}
+
 /** Gmail's `users.messages.send`, as one account. */
 export interface GmailPort {
   /**
@@ -62,7 +73,10 @@ export interface OutboxRepository {
   /** Replaces the stored state of a message (status change, attempt, ...). */
   update(entry: OutboxEntry): Promise<void>
   get(id: string): Promise<OutboxEntry | undefined>
-  /** The raw composed message; throws `NOT_FOUND` when its body is gone. */
+  /**
+   * The raw composed message; throws `NOT_FOUND` when its body is gone and
+   * `BODY_DAMAGED` when it differs from the entry's `size` and `bodySha256`.
+   */
   readRaw(id: string): Promise<Uint8Array>
   /** Newest first. The cursor is opaque. */
   list(query: { status?: MailStatus; limit: number; cursor?: string }): Promise<OutboxPage>

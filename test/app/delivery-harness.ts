@@ -1,5 +1,9 @@
 /** A delivery engine on fakes, with helpers to make entries. */
-import { createDeliveryEngine, type DeliveryEngine } from '../../src/app/delivery/engine.ts'
+import {
+  createDeliveryEngine,
+  type DeliveryEngine,
+  type DeliveryOptions,
+} from '../../src/app/delivery/engine.ts'
 import { silentLogger } from '../../src/app/logger.ts'
 import type { PacingLimits } from '../../src/domain/delivery/pacing.ts'
 import type { OutboxEntry } from '../../src/domain/mail/record.ts'
@@ -8,7 +12,12 @@ import { fakeGmail } from '../fakes/gmail.ts'
 import { memoryOutbox } from '../fakes/repositories.ts'
 
 export function deliveryHarness(
-  options: { limits?: PacingLimits; concurrency?: number; giveUpAfterMs?: number } = {},
+  options: {
+    limits?: PacingLimits
+    concurrency?: number
+    giveUpAfterMs?: number
+    storage?: DeliveryOptions['storage']
+  } = {},
 ) {
   const time = manualTime()
   const gmail = fakeGmail()
@@ -25,6 +34,7 @@ export function deliveryHarness(
     limits: options.limits ?? { perMinute: 0, perDay: 0 },
     concurrency: options.concurrency ?? 4,
     giveUpAfterMs: options.giveUpAfterMs ?? 86_400_000,
+    ...(options.storage ? { storage: options.storage } : {}),
     onReauthorizationRequired: (account) => {
       reauthorizations.push(account)
       void engine.hold(account)

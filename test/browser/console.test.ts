@@ -66,7 +66,9 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin console in a browser (sandbox mode)',
     await page.getByRole('link', { name: 'Connect an account' }).click()
     await page.getByLabel('Email').fill('support@example.com')
     await page.getByRole('button', { name: 'Allow' }).click()
-    await page.waitForURL((url) => url.pathname === '/admin' && url.searchParams.has('connected'))
+    await page.waitForURL(
+      (url) => url.pathname === '/admin' && url.searchParams.get('notice') === 'connected',
+    )
     expect(await page.getByRole('status').textContent()).toContain('Connected support@example.com.')
     const account = page.locator('table.accounts tr', { hasText: 'support@example.com' })
     expect(await account.textContent()).toContain('default')
@@ -147,7 +149,9 @@ describe.skipIf(SKIP_BROWSER_TESTS)('admin console in a browser (sandbox mode)',
     await page.getByRole('alert').getByRole('link', { name: 'Reauthorize' }).click()
     expect(await page.getByLabel('Email').inputValue()).toBe('support@example.com')
     await page.getByRole('button', { name: 'Allow' }).click()
-    await page.waitForURL((url) => url.pathname === '/admin' && url.searchParams.has('connected'))
+    await page.waitForURL(
+      (url) => url.pathname === '/admin' && url.searchParams.get('notice') === 'connected',
+    )
     expect(await page.getByRole('status').textContent()).toContain('1 held message was released for sending.')
     await settled(running, heldId, 'sent')
     await page.reload()

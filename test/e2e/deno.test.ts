@@ -51,7 +51,7 @@ describe('the same service on Deno (deno task start)', () => {
       redirect: 'manual',
     })
     expect(callback.status).toBe(302)
-    expect(callback.headers.get('location')).toContain('connected=deno%40example.com')
+    expect(callback.headers.get('location')).toContain('notice=connected&subject=deno%40example.com')
 
     const client = createMailClient({ url: `${url}/trpc`, apiKey: KEY })
     const record = await client.mail.send.mutate({
@@ -70,6 +70,22 @@ describe('the same service on Deno (deno task start)', () => {
     expect(parsed.subject).toBe('Hello from Deno — ünïcode')
     expect(parsed.to).toEqual([{ name: 'Ann', address: 'ann@example.com' }])
     expect(parsed.html).toContain('<b>Deno</b>')
+  })
+
+  it('knows the client address of a refused key (the brute-force guard counts it)', async () => {
+    const refused = await fetch(`${url}/trpc/accounts.list`, {
+      headers: { Authorization: 'Bearer wrong-key-for-deno-0123456789' },
+    })
+    expect(refused.status).toBe(401)
+    const deadline = Date.now() + 5_000
+    while (!service.output().includes('API key refused') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const line = service
+      .output()
+      .split('\n')
+      .find((each) => each.includes('API key refused'))
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 'warn', client: '127.0.0.1' })
   })
 
   it('stops cleanly on SIGTERM with exit code 0', async () => {

@@ -38,7 +38,7 @@ describe('sandbox end to end: connect, send, receive', () => {
       email: 'Support@Example.com',
     })
     expect(result.callbackStatus).toBe(302)
-    expect(result.location).toContain('/admin?connected=support%40example.com')
+    expect(result.location).toBe('/admin?notice=connected&subject=support%40example.com')
     const accounts = await running.client.accounts.list.query()
     expect(accounts).toEqual([
       expect.objectContaining({ email: 'support@example.com', status: 'connected', isDefault: true }),

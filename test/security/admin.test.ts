@@ -58,6 +58,46 @@ describe('the admin session', () => {
     expect(page).not.toContain('<script>')
   })
 
+  it('judges the path after sign-in as a browser resolves it: dot segments and percent-encoding first', async () => {
+    const signInTo = async (next: string) => {
+      const response = await fetch(`${running.url}/admin/login`, {
+        method: 'POST',
+        body: new URLSearchParams({ token: running.adminToken, next }),
+        redirect: 'manual',
+      })
+      expect(response.status, next).toBe(303)
+      return response.headers.get('location')!
+    }
+    for (const next of [
+      '/admin/../..//evil.example',
+      '/admin/..%2F..%2F/evil.example',
+      '/\\evil.example',
+      '/admin/%2e%2e//evil.example',
+      '/admin/%2E%2E/%2e%2E//evil.example/x',
+      '/admin/%252e%252e//evil.example',
+      '/admin/.%2e/.%2e/evil.example',
+      '/admin/%2F%2Fevil.example',
+      '/admin/%5C%5Cevil.example',
+      '/admin/%0d%0aSet-Cookie:x=1',
+      '/oauth/login/../../evil.example',
+      '/admin/%',
+    ]) {
+      const location = await signInTo(next)
+      // Where a browser goes: this origin, under the console, and no `//` a proxy could take for a host.
+      const target = new URL(location, running.url)
+      expect(target.origin, next).toBe(new URL(running.url).origin)
+      expect(target.pathname, next).toMatch(/^\/(admin|oauth\/login)(\/|$)/)
+      expect(target.pathname, next).not.toContain('//')
+      expect(location, next).not.toMatch(/evil|%2e|\.\.|\\|\r|\n/i)
+    }
+    // Ordinary console paths still come back, normalised.
+    expect(await signInTo('/admin/messages?status=held')).toBe('/admin/messages?status=held')
+    expect(await signInTo('/admin/./messages')).toBe('/admin/messages')
+    expect(await signInTo('/oauth/login?login_hint=a%40example.com')).toBe(
+      '/oauth/login?login_hint=a%40example.com',
+    )
+  })
+
   it('refuses a session that has expired', async () => {
     const { cookie } = await signIn(running.url, running.adminToken)
     vi.useFakeTimers({ toFake: ['Date'] })

@@ -129,6 +129,7 @@ describe('the per-key rate limit', () => {
     // 6 a minute: a burst of one, then one every 10 s.
     running = await startService({
       API_RATE_LIMIT_PER_MINUTE: '6',
+      API_RATE_BURST: '1',
       API_KEYS: `${PLAIN_KEY},${HASHED_KEY}`,
     })
   })
@@ -137,7 +138,7 @@ describe('the per-key rate limit', () => {
   })
 
   it('answers TOO_MANY_REQUESTS with data.retryAfterMs and Retry-After, per key, before reading the body', async () => {
-    const first = createMailClient({ url: `${running.url}/trpc`, apiKey: PLAIN_KEY })
+    const first = createMailClient({ url: `${running.url}/trpc`, apiKey: PLAIN_KEY, retries: 0 })
     await expect(first.accounts.list.query()).resolves.toEqual([])
     const error = await first.accounts.list.query().catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(TRPCClientError)

@@ -6,9 +6,11 @@
 import { describe, expect, it } from 'vitest'
 import { createAdminSessions } from '../../src/adapters/http/admin-session.ts'
 import { createHttpApp } from '../../src/adapters/http/app.ts'
+import { createClientAddress } from '../../src/adapters/http/client-address.ts'
 import type { HttpDeps } from '../../src/adapters/http/deps.ts'
 import { createApiKeyCheck } from '../../src/adapters/http/secrets.ts'
 import { createJsonLogger } from '../../src/adapters/log/json-logger.ts'
+import { createAuthFailureGuard } from '../../src/app/auth-failures.ts'
 import { createRateLimiter } from '../../src/app/rate-limit.ts'
 
 const API_KEY = 'error-answers-api-key-0123456789'
@@ -34,6 +36,8 @@ async function appWithFailures() {
     adminToken: ADMIN,
     adminSessions: await createAdminSessions(ADMIN),
     rateLimiter: createRateLimiter({ perMinute: 0, now: () => 0 }),
+    authFailures: createAuthFailureGuard({ now: () => Date.now() }),
+    clientAddress: createClientAddress([]),
     corsOrigins: [],
     readiness: failing,
     logger: createJsonLogger({ level: 'debug', write: (line) => lines.push(line) }),

@@ -62,7 +62,9 @@ describe('the OAuth flow, by the book', () => {
     const flow = await start()
     const callback = await followCallback(flow.callbackUrl, flow.stateCookie)
     expect(callback.status).toBe(302)
-    expect(callback.headers.get('location')).toBe(`/admin?connected=${encodeURIComponent(EMAIL)}&released=0`)
+    expect(callback.headers.get('location')).toBe(
+      `/admin?notice=connected&subject=${encodeURIComponent(EMAIL)}`,
+    )
   })
   afterAll(async () => {
     await running?.stop()

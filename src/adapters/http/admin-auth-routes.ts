@@ -3,20 +3,19 @@ import { Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { canonicalHost, sameSiteRequest } from './admin-guard.ts'
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from './admin-session.ts'
+import { attemptOf, refused, retryAfterSeconds, throttledMessage } from './auth-throttle.ts'
+import { consolePath } from './console-path.ts'
 import type { HttpDeps } from './deps.ts'
 import { signInPage } from './pages/sign-in.ts'
 import { constantTimeEqual, sha256Hex } from './secrets.ts'
 
 /**
  * Only our own console paths are followed after sign-in (no open redirect,
- * RFC 9700 §4.11): `/admin…` or `/oauth/login…`, visible ASCII, no backslash.
+ * RFC 9700 §4.11): `/admin…` or `/oauth/login…` once percent-encoding and
+ * dot segments are resolved as a browser would; anything else is `/admin`.
  */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' &&
-    next.length <= 2048 &&
-    /^\/(admin|oauth\/login)([/?][\x21-\x5b\x5d-\x7e]*)?$/.test(next)
-    ? next
-    : '/admin'
+  return consolePath(next, ['/admin', '/oauth/login']) ?? '/admin'
 }
 
 export function adminAuthRoutes(deps: HttpDeps): Hono {
@@ -28,12 +27,18 @@ export function adminAuthRoutes(deps: HttpDeps): Hono {
   )
 
   app.post('/admin/login', async (c) => {
+    const attempt = attemptOf(deps, c)
+    if (attempt.waitMs > 0) {
+      c.header('Retry-After', String(retryAfterSeconds(attempt.waitMs)))
+      const error = `${throttledMessage(attempt.waitMs)}.`
+      return c.html(signInPage({ sandbox: deps.sandbox, error, next: '/admin' }), 429)
+    }
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
     const token = typeof form['token'] === 'string' ? form['token'] : ''
     const next = safeNext(form['next'])
     const ok = token.length > 0 && constantTimeEqual(await sha256Hex(token), await sha256Hex(deps.adminToken))
     if (!ok) {
-      deps.logger.warn('Admin sign-in refused')
+      refused(deps, attempt.address, 'Admin sign-in refused')
       return c.html(signInPage({ sandbox: deps.sandbox, error: 'That admin token is not right.', next }), 401)
     }
     const session = await deps.adminSessions.issue(deps.clock.now())

@@ -12,6 +12,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { getCookie } from 'hono/cookie'
 import { SESSION_COOKIE } from './admin-session.ts'
+import { attemptOf, refused, retryAfterSeconds, throttledMessage } from './auth-throttle.ts'
 import type { HttpDeps } from './deps.ts'
 import { bearerToken, constantTimeEqual, sha256Hex } from './secrets.ts'
 
@@ -78,7 +79,15 @@ function csrfRefusal(c: Context): Response {
 
 export function requireAdmin(deps: HttpDeps): MiddlewareHandler {
   return async (c, next) => {
+    const bearer = bearerToken(c.req.header('Authorization')) !== undefined
+    const attempt = bearer ? attemptOf(deps, c) : undefined
+    if (attempt !== undefined && attempt.waitMs > 0) {
+      c.header('Retry-After', String(retryAfterSeconds(attempt.waitMs)))
+      return c.json({ error: { code: 'TOO_MANY_REQUESTS', message: throttledMessage(attempt.waitMs) } }, 429)
+    }
     const credential = await adminCredential(c, deps)
+    if (attempt !== undefined && credential !== 'bearer')
+      refused(deps, attempt.address, 'Admin token refused (Authorization header)')
     if (credential === 'bearer') return next()
     if (credential === 'session') {
       if (SAFE_METHODS.has(c.req.method) || (await sameSiteRequest(c, deps))) return next()

@@ -18,6 +18,8 @@ import { securityHeaders } from './security-headers.ts'
 import { apiKeyGate, callerOf } from './trpc/api-key-gate.ts'
 import { createContextInner } from './trpc/context.ts'
 import { trpcEdgeError } from './trpc/edge-errors.ts'
+import { MAX_BATCH_SIZE } from './trpc/limits.ts'
+import { retryAfterOf } from './trpc/retry-after.ts'
 import { appRouter } from './trpc/router.ts'
 
 /** A 35 MiB message in base64 inside JSON, plus room for the other fields. */
@@ -53,6 +55,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
           code: 'PAYLOAD_TOO_LARGE',
           httpStatus: 413,
           message: `The request body is larger than ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes (a 35 MiB message in base64 plus its fields)`,
+          perCall: true,
         }),
     }),
   )
@@ -61,6 +64,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
     trpcServer({
       router: appRouter,
       endpoint: '/trpc',
+      // The gate refuses a longer batch first, with one short answer; this stands behind it.
+      maxBatchSize: MAX_BATCH_SIZE,
+      responseMeta: ({ errors }) => retryAfterOf(errors),
       createContext: async (_opts, c) => {
         const context = createContextInner({ mail: deps.mail, accounts: deps.accounts }, callerOf(c))
         return context as unknown as Record<string, unknown>

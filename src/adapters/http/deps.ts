@@ -1,6 +1,7 @@
 /** What the HTTP adapter is given by the composition root. */
 import type { Hono, MiddlewareHandler } from 'hono'
 import type { AccountService } from '../../app/accounts.ts'
+import type { AuthFailureGuard } from '../../app/auth-failures.ts'
 import type { Authorization } from '../../app/authorization.ts'
 import type { Logger } from '../../app/logger.ts'
 import type { MailService } from '../../app/mail-service.ts'
@@ -8,6 +9,7 @@ import type { RateLimiter } from '../../app/rate-limit.ts'
 import type { MailStatus } from '../../domain/mail/record.ts'
 import type { Clock } from '../../domain/ports.ts'
 import type { AdminSessions } from './admin-session.ts'
+import type { ClientAddress } from './client-address.ts'
 import type { SandboxMailbox } from './sandbox-pages/mailbox-port.ts'
 import type { ApiKeyCheck } from './secrets.ts'
 
@@ -29,6 +31,10 @@ export interface HttpDeps {
   adminToken: string
   adminSessions: AdminSessions
   rateLimiter: RateLimiter
+  /** Failed authentications per client address: refused before any secret is hashed once too many. */
+  authFailures: AuthFailureGuard
+  /** The client's address (the socket's, or X-Forwarded-For from a trusted proxy). */
+  clientAddress: ClientAddress
   corsOrigins: string[]
   readiness: () => Promise<Readiness>
   logger: Logger

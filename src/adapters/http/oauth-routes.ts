@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { STATE_LIFETIME_MS } from '../../app/authorization.ts'
 import { canonicalHost, requireAdmin } from './admin-guard.ts'
 import type { HttpDeps } from './deps.ts'
+import { noticeQuery } from './pages/notice.ts'
 import { oauthFailurePage } from './pages/oauth-result.ts'
 
 const STATE_COOKIE = 'oauth_state'
@@ -68,8 +69,8 @@ export function oauthRoutes(deps: HttpDeps): Hono {
       ...(cookieState === undefined ? {} : { cookieState }),
     })
     if (result.kind === 'connected') {
-      const params = new URLSearchParams({ connected: result.email, released: String(result.released) })
-      return c.redirect(`/admin?${params}`, 302)
+      const notice = noticeQuery('connected', { account: result.email, released: result.released })
+      return c.redirect(`/admin?${notice}`, 302)
     }
     if (result.kind === 'consent_required') {
       setState(c, result.state)

@@ -32,6 +32,51 @@ const SECRET_VALUES: Array<[RegExp, string]> = [
   ],
 ]
 
+/**
+ * The process's own streams, guarded: a reader that goes away (EPIPE, a
+ * closed pipe, a destroyed stream) must never take the service down. Node
+ * reports such a failure as an 'error' event, which kills the process when
+ * nobody listens; Deno's node compatibility may throw from `write` instead.
+ * Once stdout fails its lines are dropped, and that is said once on stderr;
+ * when stderr is gone too, nothing more is said.
+ */
+const streams = { stdoutOpen: true, stderrOpen: true, guarded: false }
+
+function guardStreams(): void {
+  if (streams.guarded) return
+  streams.guarded = true
+  process.stdout.on('error', stdoutFailed)
+  process.stderr.on('error', () => {
+    streams.stderrOpen = false
+  })
+}
+
+function stdoutFailed(error: unknown): void {
+  if (!streams.stdoutOpen) return
+  streams.stdoutOpen = false
+  const code = (error as { code?: unknown })?.code
+  const why = typeof code === 'string' ? ` (${code})` : ''
+  if (!streams.stderrOpen) return
+  try {
+    process.stderr.write(
+      `The log output (stdout) is closed${why}: log lines are dropped from now on; the service keeps running.\n`,
+    )
+  } catch {
+    streams.stderrOpen = false
+  }
+}
+
+/** The default sink: a JSON line on stdout while it is open. */
+function writeToStdout(line: string): void {
+  guardStreams()
+  if (!streams.stdoutOpen) return
+  try {
+    process.stdout.write(`${line}\n`)
+  } catch (error) {
+    stdoutFailed(error)
+  }
+}
+
 export interface JsonLoggerOptions {
   level: LogLevel
   /** Receives each finished line (without newline). */
@@ -46,7 +91,7 @@ export interface JsonLogger extends Logger {
 
 export function createJsonLogger(options: JsonLoggerOptions): JsonLogger {
   const secrets = new Set<string>()
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const write = options.write ?? writeToStdout
   const now = options.now ?? Date.now
   const threshold = LEVELS[options.level]
 

@@ -9,7 +9,7 @@ import { basename } from 'node:path'
 import type { Adapter } from 'lowdb'
 import type { ZodType } from 'zod'
 import { ServiceError } from '../../domain/errors.ts'
-import { isNotFound, writeFileDurably } from './fs-durable.ts'
+import { isNotFound, writeFailure, writeFileDurably } from './fs-durable.ts'
 
 interface Waiter {
   resolve: () => void
@@ -88,10 +88,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
         this.#flushes += 1
         for (const waiter of batch.waiters) waiter.resolve()
       } catch (cause) {
-        const error = new ServiceError('STORAGE', `The store file ${this.#name} could not be written`, {
-          cause,
-          retryable: true,
-        })
+        const error = writeFailure(`The store file ${this.#name} could not be written`, cause)
         for (const waiter of batch.waiters) waiter.reject(error)
         // Give the failed writers a turn to undo their in-memory changes
         // before the next flush stringifies the shared data.

@@ -6,6 +6,7 @@
  */
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { ServiceError, storageFull } from '../../domain/errors.ts'
 
 /** Owner-only permissions, set explicitly rather than trusting the umask. */
 export const PRIVATE_DIR_MODE = 0o700
@@ -69,6 +70,18 @@ export async function writeFileDurably(path: string, bytes: Uint8Array | string)
 /** Removes a file; a file already gone is fine. */
 export async function removeFile(path: string): Promise<void> {
   await rm(path, { force: true })
+}
+
+/** Whether a write failed for want of space: the disk (ENOSPC) or the user's quota (EDQUOT) is full. */
+export function isNoSpace(error: unknown): boolean {
+  const code = errorCode(error)
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+/** The error of a failed write: `STORAGE_FULL` when space ran out, else `STORAGE` saying `message`. */
+export function writeFailure(message: string, cause: unknown): ServiceError {
+  if (isNoSpace(cause)) return storageFull(cause)
+  return new ServiceError('STORAGE', message, { cause, retryable: true })
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -7,7 +7,13 @@
 import { chmod, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ServiceError } from '../../domain/errors.ts'
-import { fsyncDirectory, PRIVATE_FILE_MODE, removeFile, writeFileReplacing } from './fs-durable.ts'
+import {
+  fsyncDirectory,
+  PRIVATE_FILE_MODE,
+  removeFile,
+  writeFailure,
+  writeFileReplacing,
+} from './fs-durable.ts'
 import { historyLine, segmentNameFor } from './history-segment.ts'
 import type { HistoryLocation } from './outbox-index.ts'
 import { type StoredVersion, storedVersionSchema } from './outbox-schema.ts'
@@ -134,10 +140,7 @@ export class HistoryLog {
       // Cut off a partial append, so that the next line does not follow garbage.
       if (handle !== undefined && start !== undefined) await handle.truncate(start).catch(() => {})
       await handle?.close().catch(() => {})
-      const error = new ServiceError('STORAGE', 'The outbox history could not be written', {
-        cause,
-        retryable: true,
-      })
+      const error = writeFailure('The outbox history could not be written', cause)
       for (const line of lines) line.reject(error)
       return
     }

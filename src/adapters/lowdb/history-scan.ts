@@ -3,7 +3,8 @@
  * with the highest `seq`. Only the head of each line is parsed (see
  * `historyLine`). A last line cut short by a crash mid-append (never
  * acknowledged, since its fsync did not return) is dropped and the file
- * truncated to its last whole line, so that later appends start clean.
+ * truncated to its last whole line, so that later appends start clean;
+ * the scan says where it was and, when its head got that far, whose it was.
  * A bad line anywhere else is refused: the store does not guess.
  */
 import { open, readdir, readFile } from 'node:fs/promises'
@@ -19,18 +20,34 @@ export interface ScannedVersion {
   location: HistoryLocation
 }
 
+/** A last line cut short and dropped: its segment, its line number, and its id if readable. */
+export interface DroppedLine {
+  segment: string
+  line: number
+  id?: string
+}
+
 export interface HistoryScan {
   /** The newest version of each id found in the history. */
   versions: Map<string, ScannedVersion>
   /** Every segment file, oldest day first. */
   segments: string[]
   maxSeq: number
+  /** Repairs made: incomplete last lines dropped, interrupted rewrites (`.tmp`) removed. */
+  dropped: DroppedLine[]
+  temporariesRemoved: number
 }
 
-/** Indexes the history folder; `onNotice` hears of repairs (segment names only, nothing from inside). */
-export async function scanHistory(folder: string, onNotice: (message: string) => void): Promise<HistoryScan> {
+/** Indexes the history folder, repairing what a crash can leave (see the file's comment). */
+export async function scanHistory(folder: string): Promise<HistoryScan> {
   const names = await readdir(folder)
-  for (const name of names) if (name.endsWith('.tmp')) await removeFile(join(folder, name))
+  let temporariesRemoved = 0
+  for (const name of names) {
+    if (!name.endsWith('.tmp')) continue
+    await removeFile(join(folder, name))
+    temporariesRemoved += 1
+  }
+  const dropped: DroppedLine[] = []
   const segments = names.filter((name) => segmentDay(name) !== undefined).sort()
   const versions = new Map<string, ScannedVersion>()
   let maxSeq = 0
@@ -40,8 +57,10 @@ export async function scanHistory(folder: string, onNotice: (message: string) =>
     let bytes: Uint8Array = await readFile(path)
     const complete = bytes.lastIndexOf(0x0a) + 1
     if (complete < bytes.length) {
+      const line = countNewlines(bytes, complete) + 1
+      const id = idOfFragment(decoder.decode(bytes.subarray(complete)))
       await truncateFile(path, complete)
-      onNotice(`Dropped an incomplete last line of history segment ${segment} (interrupted write)`)
+      dropped.push(id === undefined ? { segment, line } : { segment, line, id })
       bytes = bytes.subarray(0, complete)
     }
     // One decode and split per file; byte offsets come from the newlines of
@@ -60,7 +79,27 @@ export async function scanHistory(folder: string, onNotice: (message: string) =>
       start = end + 1
     })
   }
-  return { versions, segments, maxSeq }
+  return { versions, segments, maxSeq, dropped, temporariesRemoved }
+}
+
+function countNewlines(bytes: Uint8Array, end: number): number {
+  let count = 0
+  for (let index = bytes.indexOf(0x0a); index !== -1 && index < end; index = bytes.indexOf(0x0a, index + 1)) {
+    count += 1
+  }
+  return count
+}
+
+/** The id of a cut line (`{"seq":…,"id":"…",…`), if the cut came after it. */
+function idOfFragment(fragment: string): string | undefined {
+  const match = /^\{"seq":\d+,"id":("(?:[^"\\]|\\.)*")/.exec(fragment)
+  if (match === null) return undefined
+  try {
+    const id: unknown = JSON.parse(match[1]!)
+    return typeof id === 'string' ? id : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function parseHead(line: string, segment: string, lineNumber: number): HistoryHead {

@@ -2,19 +2,31 @@
  * Raw composed messages as their own files, `messages/<id>.eml` (0600):
  * written and fsynced before the outbox records them, so that a recorded
  * message always has its bytes, and a body never inflates the outbox files.
+ * Beside each body, `<id>.json` keeps the entry as accepted (its envelope),
+ * so that a lost `outbox.json` can be rebuilt (see `outbox-recovery.ts`).
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { badRequest, ServiceError } from '../../domain/errors.ts'
-import { fsyncDirectory, isNotFound, removeFile, writeFileReplacing } from './fs-durable.ts'
+import type { OutboxEntry } from '../../domain/mail/record.ts'
+import { fsyncDirectory, isNotFound, removeFile, writeFailure, writeFileReplacing } from './fs-durable.ts'
 
 export const MESSAGES_FOLDER = 'messages'
+export const BODY_SUFFIX = '.eml'
+export const ENVELOPE_SUFFIX = '.json'
 const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/
 
 /** Refuses ids that cannot be file names as they are (path separators, dot files). */
 export function assertStorableId(id: string): void {
   if (!SAFE_ID.test(id))
     throw badRequest('The message id cannot be stored', [{ path: 'id', message: 'Not a safe file name' }])
+}
+
+/** What a body must be to be sent: its recorded size and SHA-256 (hex). */
+export interface ExpectedBody {
+  size: number
+  sha256: string
 }
 
 export class MessageBodies {
@@ -24,56 +36,77 @@ export class MessageBodies {
     this.#folder = folder
   }
 
-  /** Stores every body durably (one folder sync for all), or none: on failure the written ones are removed. */
-  async writeAll(messages: ReadonlyArray<{ id: string; raw: Uint8Array }>): Promise<void> {
+  get folder(): string {
+    return this.#folder
+  }
+
+  /**
+   * Stores every body and its envelope durably (one folder sync for all), or
+   * none: on failure the written ones are removed.
+   */
+  async writeAll(messages: ReadonlyArray<{ entry: OutboxEntry; raw: Uint8Array }>): Promise<void> {
     try {
       // Every write settles before any cleanup, so a late one cannot leave its body behind.
       const writes = await Promise.allSettled(
-        messages.map((message) => writeFileReplacing(this.#pathOf(message.id), message.raw)),
+        messages.flatMap((message) => [
+          writeFileReplacing(this.pathOf(message.entry.id, BODY_SUFFIX), message.raw),
+          writeFileReplacing(this.pathOf(message.entry.id, ENVELOPE_SUFFIX), JSON.stringify(message.entry)),
+        ]),
       )
       const failed = writes.find((write) => write.status === 'rejected')
       if (failed) throw failed.reason
       await fsyncDirectory(this.#folder)
     } catch (cause) {
-      await this.remove(messages.map((message) => message.id))
-      throw new ServiceError('STORAGE', 'The message bodies could not be stored', { cause, retryable: true })
+      await this.remove(messages.map((message) => message.entry.id))
+      throw writeFailure('The message bodies could not be stored', cause)
     }
   }
 
-  async read(id: string): Promise<Uint8Array> {
+  /** The body; with `expected`, only if its size and digest match (`BODY_DAMAGED` otherwise). */
+  async read(id: string, expected?: ExpectedBody): Promise<Uint8Array> {
     if (!SAFE_ID.test(id)) throw notFound()
+    let raw: Uint8Array
     try {
-      return new Uint8Array(await readFile(this.#pathOf(id)))
+      raw = new Uint8Array(await readFile(this.pathOf(id, BODY_SUFFIX)))
     } catch (cause) {
       if (isNotFound(cause)) throw notFound()
       throw new ServiceError('STORAGE', 'The message body could not be read', { cause })
     }
+    if (expected !== undefined) assertIntact(raw, expected)
+    return raw
   }
 
   /**
    * Best effort: a body left behind (crash, full disk) is found again by
-   * `removeUnneeded` on the next open.
+   * `reconcileBodies` on the next open.
    */
   async remove(ids: readonly string[]): Promise<void> {
-    await Promise.all(ids.map((id) => removeFile(this.#pathOf(id)).catch(() => {})))
+    await Promise.all(
+      ids.flatMap((id) =>
+        [BODY_SUFFIX, ENVELOPE_SUFFIX].map((suffix) => removeFile(this.pathOf(id, suffix)).catch(() => {})),
+      ),
+    )
   }
 
-  /** Removes interrupted writes and the bodies of messages that no longer need one. */
-  async removeUnneeded(isNeeded: (id: string) => boolean): Promise<number> {
-    let removed = 0
-    for (const name of await readdir(this.#folder)) {
-      const unneeded = name.endsWith('.tmp') || (name.endsWith('.eml') && !isNeeded(name.slice(0, -4)))
-      if (unneeded) {
-        await removeFile(join(this.#folder, name))
-        removed += 1
-      }
-    }
-    return removed
+  pathOf(id: string, suffix: string): string {
+    return join(this.#folder, `${id}${suffix}`)
   }
+}
 
-  #pathOf(id: string): string {
-    return join(this.#folder, `${id}.eml`)
+function assertIntact(raw: Uint8Array, expected: ExpectedBody): void {
+  if (raw.byteLength !== expected.size) {
+    throw damaged(`size ${raw.byteLength}, expected ${expected.size}`)
   }
+  if (createHash('sha256').update(raw).digest('hex') !== expected.sha256) {
+    throw damaged(`size ${raw.byteLength} as expected, but its SHA-256 digest differs`)
+  }
+}
+
+function damaged(detail: string): ServiceError {
+  return new ServiceError(
+    'BODY_DAMAGED',
+    `The stored message body is damaged (${detail}); the message was not sent`,
+  )
 }
 
 function notFound(): ServiceError {

@@ -75,7 +75,7 @@ export class LowdbOutbox implements OutboxStore {
           throw new ServiceError('CONFLICT', `A message with id ${id} already exists`)
         }
       }
-      await this.#bodies.writeAll(messages.map((message) => ({ id: message.entry.id, raw: message.raw })))
+      await this.#bodies.writeAll(messages)
       const versions = messages.map((message) => this.#version(message.entry))
       for (const version of versions) this.#live.data.entries[version.entry.id] = version
       try {
@@ -113,8 +113,12 @@ export class LowdbOutbox implements OutboxStore {
     })
   }
 
+  /** The body, checked against the size and digest its entry records (`BODY_DAMAGED` when they differ). */
   async readRaw(id: string): Promise<Uint8Array> {
-    return this.#bodies.read(id)
+    const message = this.#index.get(id)
+    const entry = message?.place.kind === 'live' ? message.place.entry : await this.get(id)
+    const sha256 = entry?.bodySha256
+    return this.#bodies.read(id, sha256 === undefined ? undefined : { size: entry!.size, sha256 })
   }
 
   async list(query: { status?: MailStatus; limit: number; cursor?: string }): Promise<OutboxPage> {
@@ -214,6 +218,8 @@ export class LowdbOutbox implements OutboxStore {
   #version(entry: OutboxEntry): StoredVersion {
     const version = { seq: this.#nextSeq, entry: structuredClone(entry) }
     this.#nextSeq += 1
+    // The next write of the live file records how far the numbering went.
+    this.#live.data.seq = version.seq
     return version
   }
 

@@ -31,6 +31,7 @@ export const outboxEntrySchema = z.object({
     }),
   ),
   size: z.number(),
+  bodySha256: z.string().exactOptional(),
   messageId: z.string(),
   threadId: z.string().exactOptional(),
   gmailMessageId: z.string().exactOptional(),
@@ -54,14 +55,21 @@ export interface StoredVersion {
 
 export const storedVersionSchema = z.object({ seq: z.number().int(), entry: outboxEntrySchema })
 
-/** `outbox.json`: unfinished entries only, by id. */
+/**
+ * `outbox.json`: unfinished entries only, by id. `seq` is the highest `seq`
+ * the store had handed out when the file was written (absent in files
+ * written before it was recorded): a history line above it whose id the
+ * file does not hold means the file is older than the history.
+ */
 export interface LiveFile {
   version: 1
+  seq?: number
   entries: Record<string, StoredVersion>
 }
 
 export const liveFileSchema = z.object({
   version: z.literal(1),
+  seq: z.number().int().exactOptional(),
   entries: z.record(z.string(), storedVersionSchema),
 }) satisfies z.ZodType<LiveFile>
 

@@ -12,6 +12,7 @@ export function createEmulatorControl(context: EmulatorContext): EmulatorControl
   return {
     mailbox: () => context.mailbox.list(),
     message: (id) => context.mailbox.get(id),
+    mailboxRetention: () => context.mailbox.retention(),
     clearMailbox: () => context.mailbox.clear(),
     injectFaults: (endpoint, faults) => context.faults.inject(endpoint, faults),
     setFaultRate: (endpoint, rate) => context.faults.setRate(endpoint, rate),

@@ -25,6 +25,7 @@ import { mountUserinfoEndpoint } from './userinfo-endpoint.ts'
 export { AUTHORIZATION_PATH } from './authorization-endpoint.ts'
 export { SANDBOX_BANNER } from './consent-page.ts'
 export { SEND_PATH, UPLOAD_PATH } from './gmail-send.ts'
+export { DEFAULT_MAILBOX_LIMITS, type MailboxLimits } from './mailbox.ts'
 export { REVOKE_PATH } from './revoke-endpoint.ts'
 export { TOKEN_PATH } from './token-endpoint.ts'
 export type {
@@ -48,18 +49,28 @@ export function createGoogleEmulator(options: GoogleEmulatorOptions = {}): Googl
   const ttl = options.accessTokenTtlSeconds ?? 3599
   if (!(Number.isInteger(ttl) && ttl > 0))
     throw new RangeError('accessTokenTtlSeconds must be a positive integer')
+  // The latest write of the grants; a later one covers every earlier change.
+  let grantsStored: Promise<void> = Promise.resolve()
+  const onGrantsChange = options.onGrantsChange
+  const grantsChanged = onGrantsChange === undefined ? undefined : () => (grantsStored = onGrantsChange())
   const context: EmulatorContext = {
     now,
     ids,
     clients: createClientRegistry(options.clients),
-    oauth: new OAuthState(now, ids, ttl),
-    mailbox: new Mailbox(ids),
+    oauth: new OAuthState(now, ids, ttl, grantsChanged),
+    mailbox: new Mailbox(ids, options.mailboxLimits),
     faults: new FaultInjector(),
     quota: new SendQuota(now),
     stats: emptyStats(),
     rotateRefreshTokens: options.rotateRefreshTokens ?? false,
   }
   const app = new Hono()
+  if (grantsChanged !== undefined) {
+    app.use(async (_c, next) => {
+      await next()
+      await grantsStored
+    })
+  }
   mountAuthorizationEndpoint(app, context)
   mountTokenEndpoint(app, context)
   mountUserinfoEndpoint(app, context)

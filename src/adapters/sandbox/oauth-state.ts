@@ -57,15 +57,23 @@ export class OAuthState {
   readonly #now: () => number
   readonly #ids: IdSource
   readonly #accessTokenTtlMs: number
+  readonly #onChange: () => void
   #consents = new Map<string, ConsentRecord>()
   #codes = new Map<string, PendingCode>()
   #refreshTokens = new Map<string, RefreshGrant>()
   #accessTokens = new Map<string, AccessGrant>()
 
-  constructor(now: () => number, ids: IdSource, accessTokenTtlSeconds: number) {
+  /** `onChange` hears of every change to consents and tokens (not to pending codes), so they can be stored. */
+  constructor(
+    now: () => number,
+    ids: IdSource,
+    accessTokenTtlSeconds: number,
+    onChange: () => void = () => {},
+  ) {
     this.#now = now
     this.#ids = ids
     this.#accessTokenTtlMs = accessTokenTtlSeconds * 1000
+    this.#onChange = onChange
   }
 
   get accessTokenTtlSeconds(): number {
@@ -78,7 +86,9 @@ export class OAuthState {
 
   recordConsent(clientId: string, email: string): void {
     const key = grantKey(clientId, email)
-    if (!this.#consents.has(key)) this.#consents.set(key, { clientId, email, grantedAt: this.#now() })
+    if (this.#consents.has(key)) return
+    this.#consents.set(key, { clientId, email, grantedAt: this.#now() })
+    this.#onChange()
   }
 
   issueCode(code: Omit<PendingCode, 'expiresAt'>): string {
@@ -106,6 +116,7 @@ export class OAuthState {
     }
     this.#refreshTokens.set(grant.token, grant)
     this.#dropOldestRefreshTokens(clientId, email)
+    this.#onChange()
     return grant
   }
 
@@ -118,6 +129,7 @@ export class OAuthState {
     this.#refreshTokens.delete(old.token)
     const fresh: RefreshGrant = { ...old, token: this.#ids.refreshToken(), issuedAt: this.#now() }
     this.#refreshTokens.set(fresh.token, fresh)
+    this.#onChange()
     return fresh
   }
 
@@ -129,6 +141,7 @@ export class OAuthState {
       expiresAt: this.#now() + this.#accessTokenTtlMs,
     }
     this.#accessTokens.set(access.token, access)
+    this.#onChange()
     return access
   }
 
@@ -146,24 +159,25 @@ export class OAuthState {
     const owner = this.#refreshTokens.get(token) ?? this.liveAccessToken(token)
     if (owner === undefined) return false
     this.#removeWhere((grant) => grant.clientId === owner.clientId && grant.email === owner.email)
+    this.#onChange()
     return true
   }
 
   revokeAccount(email: string): void {
     const account = email.trim().toLowerCase()
     this.#removeWhere((grant) => grant.email === account)
+    this.#onChange()
   }
 
   expireAccessTokens(): void {
     const now = this.#now()
     for (const access of this.#accessTokens.values()) access.expiresAt = Math.min(access.expiresAt, now)
+    this.#onChange()
   }
 
   clear(): void {
-    this.#consents.clear()
-    this.#codes.clear()
-    this.#refreshTokens.clear()
-    this.#accessTokens.clear()
+    this.#forget()
+    this.#onChange()
   }
 
   snapshot(): OAuthSnapshot {
@@ -174,14 +188,21 @@ export class OAuthState {
     })
   }
 
-  /** Replaces consents and tokens; pending codes are dropped. */
+  /** Replaces consents and tokens (from storage: no change to report); pending codes are dropped. */
   restore(snapshot: OAuthSnapshot): void {
-    this.clear()
+    this.#forget()
     const copy = structuredClone(snapshot)
     for (const consent of copy.consents)
       this.#consents.set(grantKey(consent.clientId, consent.email), consent)
     for (const grant of copy.refreshTokens) this.#refreshTokens.set(grant.token, grant)
     for (const access of copy.accessTokens) this.#accessTokens.set(access.token, access)
+  }
+
+  #forget(): void {
+    this.#consents.clear()
+    this.#codes.clear()
+    this.#refreshTokens.clear()
+    this.#accessTokens.clear()
   }
 
   #removeWhere(matches: (grant: { clientId: string; email: string }) => boolean): void {

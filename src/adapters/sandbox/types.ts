@@ -3,6 +3,7 @@
  * re-exported by `emulator.ts`.
  */
 import type { Hono } from 'hono'
+import type { MailboxLimits } from './mailbox.ts'
 import type { MessageSummary } from './mime-summary.ts'
 
 /** An OAuth client the emulator knows, as registered in a Google Cloud project. */
@@ -24,6 +25,14 @@ export interface GoogleEmulatorOptions {
   clients?: EmulatedClient[]
   /** Token and id generation; default `crypto.randomUUID`-based. */
   random?: () => string
+  /** What the mailbox keeps in memory; default the newest 1000 messages and 64 MiB (`DEFAULT_MAILBOX_LIMITS`). */
+  mailboxLimits?: MailboxLimits
+  /**
+   * Called after every change to consents or tokens (`control.exportGrants()`
+   * then holds it). The emulator's HTTP answers wait for the promise it
+   * returns, so a grant is stored before its caller hears of it.
+   */
+  onGrantsChange?: () => Promise<void>
 }
 
 /** The emulated Google endpoints, as fault and statistics keys. */
@@ -81,9 +90,11 @@ export interface FaultRate {
 
 /** What tests and the admin console drive the emulator with. */
 export interface EmulatorControl {
-  /** Newest first. */
+  /** Newest first; only what the mailbox keeps (see `mailboxRetention`). */
   mailbox(): ReceivedMessage[]
   message(id: string): ReceivedMessage | undefined
+  /** How many messages and bytes the mailbox keeps, and how many older ones it dropped since it was emptied. */
+  mailboxRetention(): { messages: number; bytes: number; dropped: number }
   clearMailbox(): void
   /** Queued, consumed one per request of that endpoint, in order. */
   injectFaults(endpoint: EmulatorEndpoint, faults: Fault[]): void

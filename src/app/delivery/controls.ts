@@ -19,6 +19,8 @@ export interface EngineCore {
   clock: Clock
   waiters: Waiters
   outbox: OutboxRepository
+  /** Whether an outcome of the message is still being written (see `outcome-recorder.ts`). */
+  recording(id: string): boolean
 }
 
 export interface DeliveryControls {
@@ -52,6 +54,13 @@ export function createControls(core: EngineCore): DeliveryControls {
           'The message is being sent; only a queued, scheduled or held message can be canceled',
         )
       }
+      if (entry.status !== 'queued' && entry.status !== 'scheduled' && entry.status !== 'held') {
+        // Finished, its outcome not yet on disk.
+        throw new ServiceError(
+          'BAD_REQUEST',
+          `The message is ${entry.status}; only a queued, scheduled or held message can be canceled`,
+        )
+      }
       removeWaiting(lane, id)
       live.delete(id)
       entry.status = 'canceled'
@@ -62,6 +71,13 @@ export function createControls(core: EngineCore): DeliveryControls {
     },
 
     async retry(id) {
+      if (core.recording(id)) {
+        throw new ServiceError(
+          'CONFLICT',
+          'The outcome of the message’s last attempt is still being recorded; retry once storage recovers',
+          { retryable: true },
+        )
+      }
       const stored = live.get(id) ?? (await outbox.get(id))
       if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
       if (stored.status !== 'failed') {

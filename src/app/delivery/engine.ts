@@ -4,7 +4,7 @@
  * It is the only writer of live outbox entries once they are accepted.
  */
 import { DAY_MS, nextSendTime, pruneSendTimes, sendWindows } from '../../domain/delivery/pacing.ts'
-import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
+import { isFinished, type OutboxEntry, type RecordedError } from '../../domain/mail/record.ts'
 import { createControls } from './controls.ts'
 import {
   dueWhileHeld,
@@ -15,6 +15,7 @@ import {
   pickReady,
   removeWaiting,
 } from './lane.ts'
+import { createOutcomeRecorder } from './outcome-recorder.ts'
 import { recordAttempt, settleFailure } from './settle-failure.ts'
 import { toFailure } from './to-failure.ts'
 import type { DeliveryEngine, DeliveryOptions } from './types.ts'
@@ -28,12 +29,16 @@ const HELD_ERROR: RecordedError = {
   message: 'The sending account needs reauthorization by an admin',
 }
 
+/** How often a lane stopped for want of free space looks again. */
+const STORAGE_RECHECK_MS = 500
+
 export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
   const { outbox, gmail, clock, scheduler, logger } = options
   const windows = sendWindows(options.limits)
   const lanes = new Map<string, Lane>()
   const live = new Map<string, OutboxEntry>()
   const waiters = createWaiters()
+  const storage = options.storage ?? { level: () => 'ok', writeFailed: () => {} }
   let stopping = false
 
   /**
@@ -72,6 +77,14 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     await outbox.update({ ...entry, attemptLog: [...entry.attemptLog] })
   }
 
+  const recorder = createOutcomeRecorder({
+    persist,
+    scheduler,
+    logger,
+    onWriteFailed: () => storage.writeFailed(),
+    onLaneResumed: (lane) => pump(lane),
+  })
+
   const arm = (lane: Lane, wakeAt: number): void => {
     if (!Number.isFinite(wakeAt) || stopping) return
     if (lane.timerAt !== undefined && lane.timerAt <= wakeAt) return
@@ -106,11 +119,18 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
         }),
       )
     }
+    // Stopped until its last outcome is on disk: the recorder pumps the lane again then.
+    if (lane.unrecorded > 0) return
     pruneSendTimes(lane.sendTimes, now, windows)
     while (lane.inFlight < options.concurrency) {
       const { ready, wakeAt } = pickReady(lane, now)
       if (!ready) {
         arm(lane, wakeAt)
+        return
+      }
+      if (storage.level() === 'critical') {
+        // The space left is kept for the outcomes of the sends in flight.
+        arm(lane, now + STORAGE_RECHECK_MS)
         return
       }
       const slot = nextSendTime(lane.sendTimes, now, windows)
@@ -138,9 +158,10 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     let report: () => void
     // Marking it `sending` is for the console; a crash before or after that write
     // resumes the message all the same, so the send does not wait for the disk.
-    const marked = persist(entry).catch((caught) =>
-      logger.warn('Could not mark a message as sending', { id: entry.id, error: toFailure(caught).message }),
-    )
+    const marked = persist(entry).catch((caught) => {
+      storage.writeFailed()
+      logger.warn('Could not mark a message as sending', { id: entry.id, error: toFailure(caught).message })
+    })
     try {
       const raw = await outbox.readRaw(entry.id)
       const request: { account: string; raw: Uint8Array; threadId?: string } = { account: entry.account, raw }
@@ -153,20 +174,18 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       entry.gmailThreadId = sent.threadId
       delete entry.error
       recordAttempt(entry, { at: now, outcome: 'sent' })
-      live.delete(entry.id)
       report = () =>
         logger.info('Message sent', { id: entry.id, account: entry.account, attempts: entry.attempts })
     } catch (caught) {
       report = afterFailure(lane, entry, caught, releases)
     }
     await marked
-    try {
-      await persist(entry)
-    } catch (caught) {
-      logger.error('Could not record a delivery outcome', { id: entry.id, error: toFailure(caught).message })
-    }
+    // Until the outcome is on disk the live copy stays, so that lookups tell the truth;
+    // a caller waiting for the attempt hears of it at once even when the write is stuck.
+    const recorded = await recorder.record(lane, entry, () => waiters.resolve(entry.id))
+    if (recorded && isFinished(entry.status)) live.delete(entry.id)
     // Logged once recorded: the outcome line means the attempt is over, on disk included.
-    report()
+    if (recorded) report()
     waiters.resolve(entry.id)
   }
 
@@ -186,10 +205,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       reauthorizedSince: lane.releases !== releasesAtStart && !lane.held,
     })
     const fields = { id: entry.id, account: entry.account, code: entry.error?.code }
-    if (outcome === 'fail') {
-      live.delete(entry.id)
-      return () => logger.warn('Delivery failed', fields)
-    }
+    if (outcome === 'fail') return () => logger.warn('Delivery failed', fields)
     insertWaiting(lane, entry)
     if (outcome === 'retry') {
       const retryInMs = (entry.nextAttemptAt ?? now) - now
@@ -204,7 +220,17 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     return () => logger.info('Delivery held until reauthorization', fields)
   }
 
-  const controls = createControls({ live, laneOf, persist, pump, holdDue, clock, waiters, outbox })
+  const controls = createControls({
+    live,
+    laneOf,
+    persist,
+    pump,
+    holdDue,
+    clock,
+    waiters,
+    outbox,
+    recording: (id) => recorder.isPending(id),
+  })
 
   return {
     async start() {
@@ -255,6 +281,8 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
 
     live: (id) => live.get(id),
 
+    stuckAccounts: () => recorder.stuckAccounts(),
+
     async stop(deadlineMs) {
       stopping = true
       for (const lane of lanes.values()) lane.cancelTimer?.()
@@ -264,6 +292,8 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       while ([...lanes.values()].some((lane) => lane.inFlight > 0) && Date.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
+      // Outcomes still not on disk are given up (and logged): those messages may go out again.
+      recorder.stop()
     },
   }
 }

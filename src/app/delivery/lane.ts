@@ -16,6 +16,8 @@ export interface Lane {
   held: boolean
   /** Counts releases, so that an attempt started before one can tell its failure is stale. */
   releases: number
+  /** Outcomes sent to Gmail but not yet on disk: while above 0 nothing new goes out (see `outcome-recorder.ts`). */
+  unrecorded: number
   /** Set while the account's past sends are read, before the lane may send. */
   loading?: Promise<void>
   timerAt?: number
@@ -23,7 +25,7 @@ export interface Lane {
 }
 
 export function newLane(account: string): Lane {
-  return { account, waiting: [], inFlight: 0, sendTimes: [], held: false, releases: 0 }
+  return { account, waiting: [], inFlight: 0, sendTimes: [], held: false, releases: 0, unrecorded: 0 }
 }
 
 /** Inserts keeping acceptance order (binary search on createdAt, then id). */

@@ -5,6 +5,7 @@ import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
 import type { Clock, GmailPort, OutboxRepository } from '../../domain/ports.ts'
 import type { Logger } from '../logger.ts'
 import type { Scheduler } from '../scheduler.ts'
+import type { StorageGuard } from '../storage-guard.ts'
 import type { DeliveryControls } from './controls.ts'
 
 export interface DeliveryOptions {
@@ -20,6 +21,8 @@ export interface DeliveryOptions {
   giveUpAfterMs: number
   /** Retry delays; default `DEFAULT_BACKOFF` (1 s doubling up to 5 min). */
   backoff?: BackoffPolicy
+  /** The free-space margin: no new send starts while it is `critical`. Default: always room. */
+  storage?: Pick<StorageGuard, 'level' | 'writeFailed'>
   /** Called when Google refused an account's refresh token. */
   onReauthorizationRequired: (account: string, error: RecordedError) => void
 }
@@ -36,6 +39,8 @@ export interface DeliveryEngine extends DeliveryControls {
   waitForAttempt(id: string, ms: number): Promise<void>
   /** The live copy of a message, if the engine holds it. */
   live(id: string): OutboxEntry | undefined
+  /** Accounts that send nothing until an outcome that could not be written is on disk. */
+  stuckAccounts(): string[]
   /** Stops taking new work and waits for sends in flight, up to `deadlineMs`. */
   stop(deadlineMs: number): Promise<void>
 }

@@ -31,7 +31,8 @@ export function decideAfterFailure(failure: AttemptFailure, context: FailureCont
   if (failure.code === 'REAUTHORIZATION_REQUIRED' || failure.code === 'ACCOUNT_NOT_CONNECTED') {
     return { kind: 'hold' }
   }
-  if (!failure.retryable) return { kind: 'fail' }
+  // A damaged body stays damaged: sending it later would not help.
+  if (!failure.retryable || failure.code === 'BODY_DAMAGED') return { kind: 'fail' }
   const options: { policy?: BackoffPolicy; retryAfterMs?: number } = {}
   if (context.policy) options.policy = context.policy
   if (failure.retryAfterMs !== undefined) options.retryAfterMs = failure.retryAfterMs

@@ -54,6 +54,15 @@ export function normalizeContentType(contentType: string): string | undefined {
   return normalized.join('; ')
 }
 
+/**
+ * Whether a (normalized) content type is `multipart/*` or `message/*`:
+ * composite types, which may not be base64-encoded (RFC 2045 §6.4), and
+ * attachments are.
+ */
+export function isCompositeType(contentType: string): boolean {
+  return /^(multipart|message)\//i.test(contentType)
+}
+
 /** Splits at semicolons outside quoted strings; parts come back trimmed. */
 function splitParameters(value: string): string[] {
   const parts: string[] = []

@@ -39,9 +39,35 @@ const STRUCTURAL = new Set([
 
 const STRUCTURAL_PREFIXES = ['content-', 'resent-']
 
+/**
+ * Headers that say where a message goes or where its bounces and receipts
+ * go, which the envelope decides (RFC 5321 §4.4, RFC 8098): trace written
+ * by servers on the way, or the legacy and receipt routing that would send
+ * replies, bounces or read receipts to an address the account never chose.
+ */
+const ROUTING = new Set([
+  'envelope-to',
+  'envelope-from',
+  'x-envelope-to',
+  'x-envelope-from',
+  'x-original-to',
+  'x-rcpt-to',
+  'x-forwarded-to',
+  'apparently-to',
+  'errors-to',
+  'return-receipt-to',
+  'disposition-notification-to',
+  'disposition-notification-options',
+])
+
 /** Whether `name` is a syntactically valid header field name. */
 export function isFieldName(name: string): boolean {
   return FIELD_NAME.test(name)
+}
+
+/** Whether `name` (any case) routes delivery, bounces or receipts (see ROUTING). */
+export function isRoutingHeader(name: string): boolean {
+  return ROUTING.has(name.toLowerCase())
 }
 
 /** Whether `name` (any case) is a header the composer or the transport owns. */

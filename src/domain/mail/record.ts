@@ -55,6 +55,11 @@ export interface OutboxEntry {
   attemptLog: DeliveryAttempt[]
   /** Size in bytes of the raw composed message. */
   size: number
+  /**
+   * SHA-256 of the raw composed message (hex), checked with `size` before each
+   * send; absent in entries stored before it was recorded (they send unchecked).
+   */
+  bodySha256?: string
   messageId: string
   threadId?: string
   gmailMessageId?: string

@@ -6,8 +6,8 @@
 import { badRequest, type FieldIssue, isServiceError } from '../errors.ts'
 import { checkBase64, decodeBase64 } from '../mime/base64.ts'
 import { parseAddressList, parseMailbox } from './address.ts'
-import { contentTypeForFilename, normalizeContentType } from './content-type.ts'
-import { isFieldName, isStructuralHeader } from './header-names.ts'
+import { contentTypeForFilename, isCompositeType, normalizeContentType } from './content-type.ts'
+import { isFieldName, isRoutingHeader, isStructuralHeader } from './header-names.ts'
 import type { AttachmentInput, MailInput } from './input.ts'
 import { type Attachment, MAX_RECIPIENTS, type Mail, type Mailbox } from './message.ts'
 
@@ -142,6 +142,11 @@ function extraHeaders(headers: Record<string, string>, report: Report): Array<[s
       )
     } else if (isStructuralHeader(name))
       report(path, `Header ${name} is written by the service and cannot be set`)
+    else if (isRoutingHeader(name))
+      report(
+        path,
+        `Header ${name} routes delivery, bounces or receipts, which the envelope decides; it cannot be set`,
+      )
     else if (seen.has(name.toLowerCase())) report(path, `Header ${name} is given twice (names ignore case)`)
     else if (checkHeaderText(path, `Header ${name}`, value, report)) accepted.push([name, value])
     seen.add(name.toLowerCase())
@@ -155,10 +160,17 @@ function checkAttachment(attachment: AttachmentInput, path: string, report: Repo
   if (base64 === 'base64url') {
     report(`${path}.content`, 'Content must be standard base64 (with + and /), not base64url')
   } else if (base64 === 'invalid') report(`${path}.content`, 'Content is not valid base64')
-  if (attachment.contentType !== undefined && normalizeContentType(attachment.contentType) === undefined) {
+  const contentType =
+    attachment.contentType === undefined ? undefined : normalizeContentType(attachment.contentType)
+  if (attachment.contentType !== undefined && contentType === undefined) {
     report(
       `${path}.contentType`,
       `Content type ${JSON.stringify(attachment.contentType)} is not a media type`,
+    )
+  } else if (contentType !== undefined && isCompositeType(contentType)) {
+    report(
+      `${path}.contentType`,
+      `Content type ${contentType.split(';')[0]} cannot be an attachment: multipart and message parts may not be base64-encoded (RFC 2045 §6.4); send the file as application/octet-stream`,
     )
   }
   if (attachment.contentId !== undefined) {

@@ -10,7 +10,7 @@ import { addressField } from './address-header.ts'
 import { assemble, type Chunk, type ChunkList, createChunkList, pushChunk, pushText } from './assemble.ts'
 import { formatMailDate } from './date.ts'
 import { appendUnstructured, endField, foldedField, startField } from './header-fold.ts'
-import { asciiFilename, extendedFilenameParameters, needsExtendedFilename, quotedValue } from './rfc2231.ts'
+import { contentTypeNameParameter, filenameParameters } from './rfc2231.ts'
 import { encodeTextBody } from './text-body.ts'
 
 interface SinglePart {
@@ -98,22 +98,26 @@ function textPart(subtype: 'plain' | 'html', text: string): SinglePart {
 }
 
 function attachmentPart(attachment: Attachment, disposition: 'inline' | 'attachment'): SinglePart {
-  const extended = needsExtendedFilename(attachment.filename)
-  const plainName = quotedValue(extended ? asciiFilename(attachment.filename) : attachment.filename)
-  const dispositionTokens = [`${disposition};`, `filename=${plainName}`]
-  if (extended) dispositionTokens.push(...extendedFilenameParameters(attachment.filename))
+  const { contentType, filename } = attachment
   let headers =
-    foldedField('Content-Type', [`${attachment.contentType};`, `name=${plainName}`]) +
+    foldedField('Content-Type', joinParameters([[contentType], contentTypeNameParameter(filename)])) +
     'Content-Transfer-Encoding: base64\r\n' +
-    foldedField('Content-Disposition', joinParameters(dispositionTokens))
+    foldedField(
+      'Content-Disposition',
+      joinParameters([[disposition], ...filenameParameters(filename).map((parameter) => [parameter])]),
+    )
   if (attachment.contentId !== undefined) headers += `Content-ID: <${attachment.contentId}>\r\n`
   return { headers, body: { base64: attachment.content } }
 }
 
-/** Ends every parameter token but the last with the `;` that separates them. */
-function joinParameters(tokens: string[]): string[] {
-  return tokens.map((token, index) =>
-    index < tokens.length - 1 && !token.endsWith(';') ? `${token};` : token,
+/**
+ * The tokens of a value and its parameters, each parameter given as its
+ * fold tokens (a long `name` is several encoded-words): the `;` that
+ * separates parameters ends each one but the last.
+ */
+function joinParameters(parameters: string[][]): string[] {
+  return parameters.flatMap((tokens, index) =>
+    index < parameters.length - 1 ? [...tokens.slice(0, -1), `${tokens[tokens.length - 1]};`] : tokens,
   )
 }
 

@@ -65,6 +65,26 @@ describe('admin console actions', () => {
     expect(await defaultAccount()).toBe('support@example.com')
   })
 
+  it('takes the session’s CSRF token as the X-CSRF-Token header instead of the form field', async () => {
+    const post = (headers: Record<string, string>, fields: Record<string, string>) =>
+      fetch(`${running.url}/admin/accounts/default`, {
+        method: 'POST',
+        headers: { Cookie: admin.cookie, ...headers },
+        body: new URLSearchParams(fields),
+        redirect: 'manual',
+      })
+    const wrong = await post({ 'X-CSRF-Token': 'ab'.repeat(32) }, { email: 'sales@example.com' })
+    expect(wrong.status).toBe(403)
+    expect(await defaultAccount()).toBe('support@example.com')
+    const header = await post({ 'X-CSRF-Token': csrf }, { email: 'sales@example.com' })
+    expect(header.status).toBe(303)
+    expect(header.headers.get('location')).toBe('/admin?notice=made-default&subject=sales%40example.com')
+    expect(await defaultAccount()).toBe('sales@example.com')
+    const field = await post({}, { email: 'support@example.com', csrf })
+    expect(field.status).toBe(303)
+    expect(await defaultAccount()).toBe('support@example.com')
+  })
+
   it('says so when the account to make default does not exist', async () => {
     const response = await admin.post('/admin/accounts/default', { email: 'nobody@example.com', csrf })
     expect(response.headers.get('location')).toBe('/admin?notice=not-found')
@@ -77,6 +97,9 @@ describe('admin console actions', () => {
     const revokesBefore = running.service.sandbox!.control.stats().calls.revoke
     const response = await admin.post('/admin/accounts/disconnect', { email: 'ops@example.com', csrf })
     expect(response.headers.get('location')).toBe('/admin?notice=disconnected&subject=ops%40example.com')
+    expect(await admin.page(response.headers.get('location')!)).toContain(
+      'ops@example.com was disconnected and its token revoked at Google.',
+    )
     expect(running.service.sandbox!.control.stats().calls.revoke).toBe(revokesBefore + 1)
     const accounts = await running.client.accounts.list.query()
     expect(accounts.find((account) => account.email === 'ops@example.com')?.status).toBe('revoked')

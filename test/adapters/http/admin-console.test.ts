@@ -111,13 +111,42 @@ describe('admin console pages', () => {
   })
 
   it('shows the notice of the OAuth callback and ignores notices it does not know', async () => {
-    const connected = await admin.page('/admin?connected=sales%40example.com&released=2')
-    expect(connected).toContain('Connected sales@example.com. 2 held messages were released for sending.')
-    const made = await admin.page('/admin?notice=made-default&subject=sales%40example.com')
-    expect(made).toContain('sales@example.com is now the default account.')
+    const connected = await admin.page('/admin?notice=connected&subject=support%40example.com&released=2')
+    expect(connected).toContain('Connected support@example.com. 2 held messages were released for sending.')
+    const made = await admin.page('/admin?notice=made-default&subject=support%40example.com')
+    expect(made).toContain('support@example.com is now the default account.')
     const unknown = await admin.page('/admin?notice=Your+token+leaked&subject=x')
     expect(unknown).not.toContain('Your token leaked')
     expect(unknown).not.toContain('class="banner success"')
+  })
+
+  it('shows no text of a crafted link in a banner: codes only, names only from the accounts store', async () => {
+    const bait = 'your account was compromised, visit https://evil.example/reset'
+    const bannerOf = (html: string) =>
+      /<div class="banner[^"]*"[^>]*><p>([\s\S]*?)<\/p><\/div>/.exec(html)?.[1]
+    for (const path of [
+      `/admin?connected=${encodeURIComponent(bait)}`,
+      `/admin?connected=${encodeURIComponent(bait)}&released=2`,
+      `/admin?notice=connected&subject=${encodeURIComponent(bait)}`,
+      `/admin?notice=made-default&subject=${encodeURIComponent(bait)}`,
+      `/admin?notice=disconnected&subject=${encodeURIComponent(bait)}`,
+      `/admin?notice=x&subject=${encodeURIComponent(bait)}`,
+      `/admin?notice=connected&subject=support%40example.com&released=${encodeURIComponent(`2 ${bait}`)}`,
+      `/admin/sandbox/faults?notice=faults-injected&subject=${encodeURIComponent(bait)}`,
+      `/admin/sandbox/faults?notice=token-revoked&subject=${encodeURIComponent(bait)}`,
+      `/admin/sandbox/faults?notice=quota-set&subject=${encodeURIComponent(bait)}`,
+    ]) {
+      const html = await admin.page(path)
+      expect(html, path).not.toContain('evil.example')
+      expect(html, path).not.toContain('compromised')
+    }
+    // A real account the action did not leave in that state is not named either.
+    const notDefault = await admin.page('/admin?notice=made-default&subject=sales%40example.com')
+    expect(bannerOf(notDefault)).toBe('The account is now the default account.')
+    const notRevoked = await admin.page('/admin?notice=disconnected&subject=sales%40example.com')
+    expect(bannerOf(notRevoked)).not.toContain('sales@example.com')
+    const stranger = await admin.page('/admin?notice=connected&subject=stranger%40example.com')
+    expect(bannerOf(stranger)).toBe('The account was connected.')
   })
 
   it('shows a failed OAuth callback in the console look with a way to try again and a way back', async () => {

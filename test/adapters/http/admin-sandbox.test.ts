@@ -37,6 +37,7 @@ describe('sandbox mailbox and faults pages', () => {
   it('lists what the emulated Gmail received: from, to, subject, time, size', async () => {
     const html = await admin.page('/admin/sandbox/mailbox')
     expect(html).toContain('<h1>Sandbox mailbox</h1>')
+    expect(html).toContain('it keeps the newest 1000 messages (64.0 MB at most) and drops older ones')
     expect(html).toContain(`<a href="/admin/sandbox/mailbox/${gmailId}">Welcome — Grüße</a>`)
     expect(html).toContain('<td class="small">support@example.com</td>')
     expect(html).toContain('jane@example.com, audit@example.com')

@@ -2,13 +2,13 @@ import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { writeHistorySegment } from '../../../src/adapters/lowdb/history-segment.ts'
-import { openOutboxRepository } from '../../../src/adapters/lowdb/outbox-store.ts'
+import { type NoticeListener, openOutboxRepository } from '../../../src/adapters/lowdb/outbox-store.ts'
 import type { OutboxEntry } from '../../../src/domain/mail/record.ts'
 import { DAY, HOUR, makeClock, makeEntry, makeTempDir, rawOf, T0 } from './fixtures.ts'
 
 type Outbox = Awaited<ReturnType<typeof openOutboxRepository>>
 
-function openAt(dataDir: string, options: { now?: number; onNotice?: (message: string) => void } = {}) {
+function openAt(dataDir: string, options: { now?: number; onNotice?: NoticeListener } = {}) {
   return openOutboxRepository({
     dataDir,
     clock: makeClock(options.now ?? T0),
@@ -169,12 +169,19 @@ describe('openOutboxRepository: history', () => {
     await outbox.update(sent('m1', T0 + 1000))
     await outbox.close()
     const segment = join(dataDir, 'history', '2026-05-10.jsonl')
-    await appendFile(segment, '{"seq":99,"entry":{"id":"m2","status":"se')
+    await appendFile(segment, '{"seq":99,"id":"m2","account":"ann@exa')
 
-    const notices: string[] = []
-    const reopened = await openAt(dataDir, { onNotice: (message) => notices.push(message) })
+    const notices: unknown[] = []
+    const reopened = await openAt(dataDir, {
+      onNotice: (message, fields) => notices.push({ message, fields }),
+    })
+    // Named by file, line and id; the live version in outbox.json wins.
     expect(notices).toEqual([
-      'Dropped an incomplete last line of history segment 2026-05-10.jsonl (interrupted write)',
+      {
+        message:
+          'Dropped an incomplete last line of the history (interrupted write); its message keeps its last whole record',
+        fields: { file: 'history/2026-05-10.jsonl', line: 2, id: 'm2', keptFrom: 'outbox.json' },
+      },
     ])
     expect(await reopened.get('m2')).toMatchObject({ status: 'queued' })
     await reopened.update(sent('m2', T0 + 2000))
@@ -241,7 +248,12 @@ describe('openOutboxRepository: retention sweep', () => {
     expect(await outbox.sweep()).toBe(3)
 
     expect(await readdir(join(dataDir, 'history'))).toEqual(['2026-05-20.jsonl', '2026-06-18.jsonl'])
-    expect((await readdir(join(dataDir, 'messages'))).sort()).toEqual(['edge-kept.eml', 'live.eml'])
+    expect((await readdir(join(dataDir, 'messages'))).sort()).toEqual([
+      'edge-kept.eml',
+      'edge-kept.json',
+      'live.eml',
+      'live.json',
+    ])
     for (const store of [outbox, await openAt(dataDir, { now })]) {
       expect(await store.get('old-failed')).toBeUndefined()
       expect(await store.get('edge-expired')).toBeUndefined()

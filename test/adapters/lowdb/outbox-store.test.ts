@@ -130,7 +130,7 @@ describe('openOutboxRepository: accept is all or none', () => {
     ).rejects.toMatchObject({ code: 'STORAGE' })
 
     expect(await outbox.get('m1')).toBeUndefined()
-    expect((await readdir(join(dataDir, 'messages'))).sort()).toEqual(['m0.eml'])
+    expect((await readdir(join(dataDir, 'messages'))).sort()).toEqual(['m0.eml', 'm0.json'])
     await rm(join(dataDir, 'outbox.json'), { recursive: true })
     await cp(join(dataDir, 'saved.json'), join(dataDir, 'outbox.json'))
     await acceptOne(outbox, makeEntry('m3'))

@@ -34,6 +34,12 @@ describe('decideAfterFailure', () => {
     })
   })
 
+  it('fails a message whose stored body is damaged at once, even if marked retryable', () => {
+    expect(decideAfterFailure({ code: 'BODY_DAMAGED', message: '', retryable: true }, context)).toEqual({
+      kind: 'fail',
+    })
+  })
+
   it('holds a message whose account needs reauthorization', () => {
     expect(
       decideAfterFailure({ code: 'REAUTHORIZATION_REQUIRED', message: '', retryable: false }, context),

@@ -261,6 +261,37 @@ describe('toMail refuses', () => {
     ])
   })
 
+  it.each([
+    'Envelope-To',
+    'x-original-to',
+    'Apparently-To',
+    'Errors-To',
+    'Disposition-Notification-To',
+    'Return-Receipt-To',
+    'X-Envelope-From',
+  ])('the delivery-routing header %s', (name) => {
+    expect(issuesOf({ headers: { [name]: 'x@example.com' } })).toEqual([
+      {
+        path: `headers.${name}`,
+        message: `Header ${name} routes delivery, bounces or receipts, which the envelope decides; it cannot be set`,
+      },
+    ])
+  })
+
+  it.each([
+    ['multipart/mixed', 'multipart/mixed'],
+    ['Message/RFC822', 'message/rfc822'],
+    ['multipart/alternative; boundary="x"', 'multipart/alternative'],
+    ['message/partial; id="a"; number=1', 'message/partial'],
+  ])('the composite attachment content type %j, naming it', (contentType, named) => {
+    expect(issuesOf({ attachments: [{ filename: 'a.eml', content: 'QQ==', contentType }] })).toEqual([
+      {
+        path: 'attachments.0.contentType',
+        message: `Content type ${named} cannot be an attachment: multipart and message parts may not be base64-encoded (RFC 2045 §6.4); send the file as application/octet-stream`,
+      },
+    ])
+  })
+
   it.each(['X Foo', 'X:Foo', 'Zoë', '', 'X-\u0000'])('the header name %j', (name) => {
     expect(pathsOf({ headers: { [name]: 'x' } })).toEqual([`headers.${name}`])
   })

@@ -112,6 +112,39 @@ describe('composeMessage headers', () => {
     expect(decodeEncodedWords(to.split(' <')[0]!)).toBe('Zoë Ünïcode')
   })
 
+  it('folds before a whole encoded-word rather than cut a name that fits one', () => {
+    const zoe = { name: 'Zoë “curly” Åström', address: 'z@example.com' }
+    const message = compose({ to: [{ name: 'Ann Example', address: 'ann.example@example.com' }, zoe] })
+    expectWellFormed(message)
+    const raw = headerBlock(message)
+    const words = raw.match(/=\?utf-8\?[BQ]\?[^?]*\?=/g)!
+    expect(words).toHaveLength(1)
+    expect(raw).toContain(`\r\n ${words[0]} <z@example.com>`)
+    expect(decodeEncodedWords(words[0]!)).toBe(zoe.name)
+  })
+
+  it('cuts a name too long for one encoded-word at a space, or else between graphemes', () => {
+    const spaced = '山田 太郎 '.repeat(8).trim()
+    const joined = '👩‍👩‍👧‍👦🏳️‍🌈e\u0301'.repeat(6)
+    const message = compose({
+      to: [
+        { name: spaced, address: 'taro@example.jp' },
+        { name: joined, address: 'family@example.com' },
+      ],
+    })
+    expectWellFormed(message)
+    const to = headerValue(headerBlock(message), 'To')!
+    const [first, second] = to.split(', ')
+    const spacedWords = first!.match(/=\?utf-8\?[BQ]\?[^?]*\?=/g)!
+    expect(spacedWords.length).toBeGreaterThan(1)
+    for (const word of spacedWords.slice(1)) expect(decodeEncodedWords(word)).toMatch(/^ /)
+    const joinedWords = second!.match(/=\?utf-8\?[BQ]\?[^?]*\?=/g)!
+    expect(joinedWords.length).toBeGreaterThan(1)
+    for (const word of joinedWords) expect(decodeEncodedWords(word)).toMatch(/^(👩‍👩‍👧‍👦|🏳️‍🌈|e\u0301)+$/u)
+    expect(decodeEncodedWords(first!.split(' <')[0]!)).toBe(spaced)
+    expect(decodeEncodedWords(second!.split(' <')[0]!)).toBe(joined)
+  })
+
   it('writes an IDN domain in its ASCII form', () => {
     const message = compose({ to: [{ address: 'info@bücher.example' }] })
     expect(headerValue(headerBlock(message), 'To')).toBe('info@xn--bcher-kva.example')
@@ -264,15 +297,58 @@ describe('composeMessage bodies', () => {
     expect(Uint8Array.from(atob(lines.join('')), (c) => c.charCodeAt(0))).toEqual(content)
   })
 
-  it('names a non-ASCII file with RFC 2231 and an ASCII fallback', () => {
+  it('names a non-ASCII file with RFC 2231 alone in Content-Disposition and RFC 2047 in Content-Type', () => {
     const message = compose({
-      attachments: [{ filename: 'Zoë résumé.pdf', contentType: 'application/pdf', content: bytes('x') }],
+      attachments: [
+        { filename: 'Übersicht – März 2026.pdf', contentType: 'application/pdf', content: bytes('x') },
+      ],
     })
     expectWellFormed(message)
-    expect(message).toContain('Content-Type: application/pdf; name="Zoe resume.pdf"\r\n')
     expect(message).toContain(
-      `Content-Disposition: attachment; filename="Zoe resume.pdf";\r\n filename*=utf-8''Zo%C3%AB%20r%C3%A9sum%C3%A9.pdf\r\n`,
+      'Content-Type: application/pdf;\r\n name="=?utf-8?B?w5xiZXJzaWNodCDigJMgTcOkcnogMjAyNi5wZGY=?="\r\n',
     )
+    expect(message).toContain(
+      "Content-Disposition: attachment;\r\n filename*=utf-8''%C3%9Cbersicht%20%E2%80%93%20M%C3%A4rz%202026.pdf\r\n",
+    )
+    expect(message).not.toMatch(/filename="/)
+  })
+
+  it('cuts a long non-ASCII name into encoded-words and RFC 2231 sections of whole characters', () => {
+    const filename = `${'報告書'.repeat(12)}📊.pdf`
+    const message = compose({
+      attachments: [{ filename, contentType: 'application/pdf', content: bytes('x') }],
+    })
+    expectWellFormed(message)
+    const part = message.slice(message.indexOf('Content-Type: application/pdf'))
+    const type = headerValue(part, 'Content-Type')!
+    const words = type.match(/=\?utf-8\?[BQ]\?[^?]*\?=/g)!
+    expect(words.length).toBeGreaterThan(1)
+    for (const word of words) expect(word.length).toBeLessThanOrEqual(75)
+    expect(decodeEncodedWords(type.slice(type.indexOf('"') + 1, -1))).toBe(filename)
+    const sections = headerValue(part, 'Content-Disposition')!.split('; ').slice(1)
+    expect(sections.length).toBeGreaterThan(1)
+    sections.forEach((section, index) => {
+      expect(section.startsWith(`filename*${index}*=`)).toBe(true)
+    })
+    // Each section decodes on its own: no character is cut between two.
+    const decoded = sections.map((section) => decodeURIComponent(section.replace(/^[^=]+=(utf-8'')?/, '')))
+    expect(decoded.join('')).toBe(filename)
+  })
+
+  it('keeps an ASCII name plain, continued over quoted sections when long', () => {
+    const filename = `${'quarterly report '.repeat(6)}"final".pdf`
+    const message = compose({
+      attachments: [
+        { filename: 'report.pdf', contentType: 'application/pdf', content: bytes('x') },
+        { filename, contentType: 'application/pdf', content: bytes('x') },
+      ],
+    })
+    expectWellFormed(message)
+    expect(message).toContain('Content-Type: application/pdf; name="report.pdf"\r\n')
+    expect(message).toContain('Content-Disposition: attachment; filename="report.pdf"\r\n')
+    expect(message).toContain(`name="${filename.replace(/"/g, '\\"')}"\r\n`)
+    expect(message).toContain('Content-Disposition: attachment;\r\n filename*0="quarterly report')
+    expect(message).toMatch(/ filename\*1="[^\r]*\\"final\\"\.pdf"\r\n/)
   })
 
   it('keeps every line of a message with long non-ASCII names within limits', () => {

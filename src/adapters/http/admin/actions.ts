@@ -8,6 +8,7 @@ import type { Context } from 'hono'
 import { getCookie } from 'hono/cookie'
 import { isServiceError } from '../../../domain/errors.ts'
 import { SESSION_COOKIE } from '../admin-session.ts'
+import { consolePath } from '../console-path.ts'
 import type { HttpDeps } from '../deps.ts'
 import { type NoticeCode, noticeQuery } from '../pages/notice.ts'
 import { simplePage } from '../pages/simple-page.ts'
@@ -23,11 +24,16 @@ export async function formOf(c: Context): Promise<Record<string, string>> {
 
 /**
  * Whether a form may change state. The admin guard has already checked
- * who is calling; a bearer header there means a script.
+ * who is calling; a bearer header there means a script. A browser session's
+ * token may come as the form field `csrf` or the `X-CSRF-Token` header
+ * (as the README says); either one, when valid, is enough.
  */
 export async function csrfPasses(c: Context, deps: HttpDeps, form: Record<string, string>): Promise<boolean> {
   if (bearerToken(c.req.header('Authorization')) !== undefined) return true
-  return deps.adminSessions.verifyCsrf(getCookie(c, SESSION_COOKIE), form['csrf'])
+  const session = getCookie(c, SESSION_COOKIE)
+  if (await deps.adminSessions.verifyCsrf(session, form['csrf'])) return true
+  const header = c.req.header('X-CSRF-Token')
+  return header !== undefined && (await deps.adminSessions.verifyCsrf(session, header))
 }
 
 /** The CSRF token to put in the page's forms; empty for a bearer caller. */
@@ -50,10 +56,11 @@ export function csrfRefused(c: Context, deps: HttpDeps): Response | Promise<Resp
   )
 }
 
-/** 303 to one of our own console paths, with a notice. */
-export function back(c: Context, path: string, code: NoticeCode, subject?: string): Response {
+/** 303 to one of our own console paths, with a notice (naming `account`, looked up by the page). */
+export function back(c: Context, path: string, code: NoticeCode, account?: string): Response {
   const separator = path.includes('?') ? '&' : '?'
-  return c.redirect(`${path}${separator}${noticeQuery(code, subject)}`, 303)
+  const options = account === undefined ? {} : { account }
+  return c.redirect(`${path}${separator}${noticeQuery(code, options)}`, 303)
 }
 
 /** Runs an action, turning the service's expected refusals into notices. */
@@ -75,12 +82,12 @@ export async function attempt(
 
 /**
  * A console path to go back to after an action: `/admin…`, visible ASCII,
- * no backslash, no `//` and no dot segment. Anything else falls back, so a
- * crafted form cannot make an action redirect elsewhere.
+ * no backslash, no `//` and no dot segment, also once percent-encoding is
+ * decoded as a browser would (see `consolePath`). Anything else falls back,
+ * so a crafted form cannot make an action redirect elsewhere.
  */
 export function safeBack(value: string | undefined, fallback: string): string {
-  if (value === undefined || value.length > 2048) return fallback
-  if (!/^\/admin([/?][\x21-\x5b\x5d-\x7e]*)?$/.test(value)) return fallback
-  if (value.includes('//') || /\/\.\.?(?:[/?#]|$)/.test(value)) return fallback
-  return value
+  if (value === undefined || value.includes('//') || /\/\.\.?(?:[/?#]|$)/.test(value)) return fallback
+  const path = consolePath(value, ['/admin'])
+  return path === undefined || path !== value.replace(/#.*$/, '') ? fallback : path
 }

@@ -37,7 +37,7 @@ export function consolePage(view: ConsoleView): Markup {
       ...(view.csrf ? { signOut: { csrf: view.csrf } } : {}),
     },
     html`<h1>Console</h1>
-${noticeFrom(view.query)}
+${noticeFrom(view.query, view.accounts)}
 ${reauthorizationBanners(view)}
 <section class="card" aria-labelledby="accounts-heading">
 <div class="card-head"><h2 id="accounts-heading">Accounts</h2><a class="button primary" href="/oauth/login">Connect an account</a></div>

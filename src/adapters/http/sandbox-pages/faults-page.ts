@@ -63,7 +63,10 @@ export function faultsPage(view: {
       ...(view.csrf ? { signOut: { csrf: view.csrf } } : {}),
     },
     html`<h1>Faults</h1>
-${noticeFrom(view.query)}
+${noticeFrom(
+  view.query,
+  view.accounts.map((email) => ({ email })),
+)}
 <p class="muted">Make the emulated Google misbehave, then watch the console: transient errors are retried with backoff, a revoked account holds its mail until you reauthorize it.</p>
 <div class="grid">
 <section class="card" aria-labelledby="revoke-heading">

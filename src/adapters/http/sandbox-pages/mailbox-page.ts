@@ -8,6 +8,7 @@ import type { MailboxMessage } from './mailbox-port.ts'
 export function mailboxPage(view: {
   csrf: string
   messages: MailboxMessage[]
+  retention: { messages: number; bytes: number; dropped: number }
   query: Record<string, string | undefined>
 }): Markup {
   return page(
@@ -23,6 +24,7 @@ ${noticeFrom(view.query)}
 <div class="card-head"><h2 id="received-heading">Received by the emulated Gmail <span class="muted small">(${plural(view.messages.length, 'message')})</span></h2>
 ${view.messages.length === 0 ? '' : html`<form class="inline" method="post" action="/admin/sandbox/mailbox/clear"><input type="hidden" name="csrf" value="${view.csrf}"><button class="danger" type="submit">Empty the mailbox</button></form>`}</div>
 <p class="muted small">What the service sent lands here instead of in real inboxes, exactly as Gmail would have received it.</p>
+<p class="muted small">The mailbox lives in memory: it keeps the newest ${plural(view.retention.messages, 'message')} (${bytes(view.retention.bytes)} at most) and drops older ones${view.retention.dropped > 0 ? html`, ${plural(view.retention.dropped, 'message')} so far` : ''}; a restart empties it.</p>
 ${
   view.messages.length === 0
     ? html`<p class="empty">The mailbox is empty. Send a message through the API and it appears here.</p>`

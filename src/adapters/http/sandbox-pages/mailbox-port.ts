@@ -42,9 +42,11 @@ export interface MailboxStats {
 }
 
 export interface SandboxMailbox {
-  /** Newest first. */
+  /** Newest first: only the newest messages are kept (see `mailboxRetention`). */
   mailbox(): MailboxMessage[]
   message(id: string): MailboxMessage | undefined
+  /** How many messages and bytes of them are kept, and how many older ones were dropped since it was emptied. */
+  mailboxRetention(): { messages: number; bytes: number; dropped: number }
   clearMailbox(): void
   /** Queued: each following request of that endpoint plays the next fault. */
   injectFaults(endpoint: FaultEndpoint, faults: StatusFault[]): void

@@ -66,7 +66,14 @@ export function sandboxRoutes(deps: HttpDeps, mailbox: SandboxMailbox): Hono {
     })
 
   app.get(MAILBOX, async (c) =>
-    c.html(mailboxPage({ csrf: await csrfFor(c, deps), messages: mailbox.mailbox(), query: c.req.query() })),
+    c.html(
+      mailboxPage({
+        csrf: await csrfFor(c, deps),
+        messages: mailbox.mailbox(),
+        retention: mailbox.mailboxRetention(),
+        query: c.req.query(),
+      }),
+    ),
   )
 
   app.get(`${MAILBOX}/:id`, async (c) => {
@@ -149,7 +156,7 @@ export function sandboxRoutes(deps: HttpDeps, mailbox: SandboxMailbox): Hono {
       endpoint,
       Array.from({ length: count }, () => ({ kind: 'status' as const, status })),
     )
-    return back(c, FAULTS, 'faults-injected', `the next ${count} ${endpoint} request(s) answer ${status}`)
+    return back(c, FAULTS, 'faults-injected')
   })
 
   action(`${FAULTS}/rate`, (c, form) => {
@@ -160,7 +167,7 @@ export function sandboxRoutes(deps: HttpDeps, mailbox: SandboxMailbox): Hono {
       return back(c, FAULTS, 'invalid')
     mailbox.setFaultRate(endpoint, { probability: percent / 100, faults: [{ kind: 'status', status }] })
     settings.rates.set(endpoint, { percent, status })
-    return back(c, FAULTS, 'fault-rate-set', `${percent}% of ${endpoint} requests answer ${status}`)
+    return back(c, FAULTS, 'fault-rate-set')
   })
 
   action(`${FAULTS}/rate/clear`, (c) => {
@@ -174,7 +181,7 @@ export function sandboxRoutes(deps: HttpDeps, mailbox: SandboxMailbox): Hono {
     if (sendsPerMinute === undefined) return back(c, FAULTS, 'invalid')
     mailbox.setQuota({ sendsPerMinute })
     settings.quota = sendsPerMinute
-    return back(c, FAULTS, 'quota-set', String(sendsPerMinute))
+    return back(c, FAULTS, 'quota-set')
   })
 
   action(`${FAULTS}/quota/clear`, (c) => {

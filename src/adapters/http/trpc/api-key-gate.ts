@@ -1,14 +1,17 @@
 /**
- * The gate of `/trpc`: the caller's API key and rate budget are checked
- * from the headers alone, before the body is read, so that a request
- * without a valid key (or over its budget) costs the service no more than
- * its headers.
+ * The gate of `/trpc`, from the headers alone, before the body is read:
+ * the batch cap, the client address's failed authentications (before any
+ * key is hashed), the caller's API key, and its rate budget, charged one
+ * unit per procedure call. A request refused here costs the service no more
+ * than its headers, and gets one short answer.
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import type { RateLimiter } from '../../../app/rate-limit.ts'
+import { attemptOf, refused, type ThrottleDeps, throttledMessage } from '../auth-throttle.ts'
 import { type ApiKeyCheck, bearerToken } from '../secrets.ts'
 import type { Caller } from './context.ts'
-import { trpcEdgeError } from './edge-errors.ts'
+import { procedureCallCount, trpcEdgeError } from './edge-errors.ts'
+import { MAX_BATCH_SIZE } from './limits.ts'
 
 const callers = new WeakMap<Context, Caller>()
 
@@ -17,21 +20,41 @@ export function callerOf(c: Context): Caller | undefined {
   return callers.get(c)
 }
 
-export function apiKeyGate(deps: { apiKeys: ApiKeyCheck; rateLimiter: RateLimiter }): MiddlewareHandler {
+export function apiKeyGate(
+  deps: ThrottleDeps & { apiKeys: ApiKeyCheck; rateLimiter: RateLimiter },
+): MiddlewareHandler {
   return async (c, next) => {
+    const { calls } = procedureCallCount(new URL(c.req.url))
+    if (calls > MAX_BATCH_SIZE) {
+      return trpcEdgeError(c, {
+        code: 'BAD_REQUEST',
+        httpStatus: 400,
+        message: `A batch may carry at most ${MAX_BATCH_SIZE} procedure calls; this one names ${calls}`,
+      })
+    }
     const presented = bearerToken(c.req.header('Authorization'))
-    const keyId = presented === undefined ? undefined : await deps.apiKeys.verify(presented)
-    if (keyId === undefined) {
+    if (presented === undefined) {
       return trpcEdgeError(c, {
         code: 'UNAUTHORIZED',
         httpStatus: 401,
-        message:
-          presented === undefined
-            ? 'An API key is required: send Authorization: Bearer <key>'
-            : 'The API key is not valid',
+        message: 'An API key is required: send Authorization: Bearer <key>',
       })
     }
-    const waitMs = deps.rateLimiter.take(keyId)
+    const attempt = attemptOf(deps, c)
+    if (attempt.waitMs > 0) {
+      return trpcEdgeError(c, {
+        code: 'TOO_MANY_REQUESTS',
+        httpStatus: 429,
+        message: throttledMessage(attempt.waitMs),
+        retryAfterMs: attempt.waitMs,
+      })
+    }
+    const keyId = await deps.apiKeys.verify(presented)
+    if (keyId === undefined) {
+      refused(deps, attempt.address, 'API key refused')
+      return trpcEdgeError(c, { code: 'UNAUTHORIZED', httpStatus: 401, message: 'The API key is not valid' })
+    }
+    const waitMs = deps.rateLimiter.take(keyId, calls)
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000))
       return trpcEdgeError(c, {
@@ -39,9 +62,10 @@ export function apiKeyGate(deps: { apiKeys: ApiKeyCheck; rateLimiter: RateLimite
         httpStatus: 429,
         message: `Too many requests for this API key; retry in ${seconds} s`,
         retryAfterMs: waitMs,
+        perCall: true,
       })
     }
-    callers.set(c, { keyId })
+    callers.set(c, { keyId, chargeMessages: (extra) => deps.rateLimiter.extend(keyId, extra, calls) })
     return next()
   }
 }

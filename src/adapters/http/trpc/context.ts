@@ -8,6 +8,12 @@ import type { MailService } from '../../../app/mail-service.ts'
 export interface Caller {
   /** A short, non-secret label of the API key used (for rate limits and logs). */
   keyId: string
+  /**
+   * Charges `extra` more units of the key's rate budget to this request
+   * (the messages of a batch beyond the call itself): 0 when allowed, else
+   * the ms to wait (nothing more is charged).
+   */
+  chargeMessages?: (extra: number) => number
 }
 
 export interface ServiceContext {

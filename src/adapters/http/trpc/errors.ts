@@ -18,6 +18,7 @@ const TRPC_CODES: Partial<Record<ErrorCode, TrpcCode>> = {
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   ACCOUNT_NOT_CONNECTED: 'BAD_REQUEST',
   REAUTHORIZATION_REQUIRED: 'PRECONDITION_FAILED',
+  STORAGE_FULL: 'SERVICE_UNAVAILABLE',
 }
 
 /** Rethrows a service error as the matching tRPC error (the cause keeps the stable code). */

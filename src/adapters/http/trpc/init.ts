@@ -1,7 +1,7 @@
 /** The procedure builders the router uses, and nothing else. */
 import { initTRPC } from '@trpc/server'
 import { ServiceError } from '../../../domain/errors.ts'
-import type { TrpcContext } from './context.ts'
+import type { Caller, TrpcContext } from './context.ts'
 import { formatError, toTrpcError } from './errors.ts'
 
 const t = initTRPC.context<TrpcContext>().create({
@@ -26,3 +26,20 @@ export const apiProcedure = t.procedure.use(async ({ ctx, next }) => {
   if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') throw toTrpcError(result.error.cause)
   return result
 })
+
+/**
+ * Charges the messages of a batch beyond the call itself (which the gate
+ * already charged) to the caller's rate budget, before anything is stored.
+ */
+export function chargeMessages(ctx: { caller?: Caller | undefined }, messages: number): void {
+  const waitMs = ctx.caller?.chargeMessages?.(messages - 1) ?? 0
+  if (waitMs <= 0) return
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000))
+  throw toTrpcError(
+    new ServiceError(
+      'TOO_MANY_REQUESTS',
+      `Too many requests for this API key: a batch of ${messages} messages counts as ${messages} requests; retry in ${seconds} s`,
+      { retryable: true, retryAfterMs: waitMs },
+    ),
+  )
+}

@@ -7,7 +7,7 @@ import { toAccountStatus } from '../../../app/account-status.ts'
 import { type MailRecord, toMailRecord } from '../../../app/mail-record.ts'
 import { mailInputSchema } from '../../../domain/mail/input.ts'
 import { MAIL_STATUSES } from '../../../domain/mail/record.ts'
-import { apiProcedure, router } from './init.ts'
+import { apiProcedure, chargeMessages, router } from './init.ts'
 
 const idInput = z.strictObject({ id: z.string().min(1).max(128) })
 
@@ -18,7 +18,10 @@ const mailRouter = router({
 
   sendBatch: apiProcedure
     .input(z.strictObject({ messages: z.array(mailInputSchema).min(1).max(100) }))
-    .mutation(async ({ ctx, input }) => (await ctx.mail.sendBatch(input.messages)).map(toMailRecord)),
+    .mutation(async ({ ctx, input }) => {
+      chargeMessages(ctx, input.messages.length)
+      return (await ctx.mail.sendBatch(input.messages)).map(toMailRecord)
+    }),
 
   get: apiProcedure
     .input(idInput)
