@@ -71,19 +71,19 @@ export function createControls(core: EngineCore): DeliveryControls {
     },
 
     async retry(id) {
-      if (core.recording(id)) {
-        throw new ServiceError(
-          'CONFLICT',
-          'The outcome of the message’s last attempt is still being recorded; retry once storage recovers',
-          { retryable: true },
-        )
-      }
       const stored = live.get(id) ?? (await outbox.get(id))
       if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
       if (stored.status !== 'failed') {
         throw new ServiceError(
           'BAD_REQUEST',
           `The message is ${stored.status}; only a failed message can be retried`,
+        )
+      }
+      if (core.recording(id)) {
+        throw new ServiceError(
+          'CONFLICT',
+          'The outcome of the message’s last attempt is still being recorded; retry once storage recovers',
+          { retryable: true },
         )
       }
       const lane = laneOf(stored.account)

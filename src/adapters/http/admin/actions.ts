@@ -75,7 +75,9 @@ export async function attempt(
   } catch (error) {
     if (isServiceError(error) && error.code === 'NOT_FOUND')
       return back(c, path, refusals.notFound ?? 'not-found')
-    if (isServiceError(error) && error.code === 'BAD_REQUEST') return back(c, path, refusals.badRequest)
+    // A conflict (an outcome still being recorded) is a refusal for now, said the same way.
+    if (isServiceError(error) && (error.code === 'BAD_REQUEST' || error.code === 'CONFLICT'))
+      return back(c, path, refusals.badRequest)
     throw error
   }
 }
