@@ -1,0 +1,18 @@
+/**
+ * The schema migrations of PostgreSQL mode, in order: versions 1, 2, …
+ * with no gap. Forward only: a migration once released is never edited
+ * (its checksum is recorded, and `migrate` refuses a changed one); a
+ * change is a new migration at the end.
+ *
+ * They are TypeScript modules exporting SQL text, so that they load the
+ * same way on Node and Deno, with no build step and no file reads.
+ */
+import { initial } from './001-initial.ts'
+
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [initial]
