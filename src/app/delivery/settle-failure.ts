@@ -5,18 +5,9 @@
  */
 import { decideAfterFailure } from '../../domain/delivery/after-failure.ts'
 import type { BackoffPolicy } from '../../domain/delivery/backoff.ts'
-import type { DeliveryAttempt, OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
+import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
+import { advance } from './advance.ts'
 import type { toFailure } from './to-failure.ts'
-
-/** Attempts kept per message: the first, and the latest ones. */
-const ATTEMPT_LOG_LIMIT = 50
-
-/** Appends to the message's timeline, keeping its first attempt and the latest ones. */
-export function recordAttempt(entry: OutboxEntry, item: DeliveryAttempt): void {
-  entry.attemptLog.push(item)
-  if (entry.attemptLog.length > ATTEMPT_LOG_LIMIT)
-    entry.attemptLog.splice(1, entry.attemptLog.length - ATTEMPT_LOG_LIMIT)
-}
 
 export interface FailureSettings {
   now: number
@@ -28,7 +19,7 @@ export interface FailureSettings {
 }
 
 /**
- * Updates `entry` after a failed attempt and says what became of it:
+ * Moves `entry` (in place, see `advance.ts`) after a failed attempt and says what became of it:
  * `retry` (queued, maybe later), `hold` (needs reauthorization) or `fail`.
  */
 export function settleFailure(
@@ -52,26 +43,19 @@ export function settleFailure(
     random: settings.random,
     ...(settings.backoff ? { policy: settings.backoff } : {}),
   })
-  entry.error = error
   if (decision.kind === 'hold' && settings.reauthorizedSince) {
     // Refused with credentials an admin has replaced since: try again at once with the new ones.
-    entry.status = 'queued'
-    delete entry.nextAttemptAt
-    recordAttempt(entry, { at: now, outcome: 'retry', error })
+    advance(entry, { type: 'retryLater', at: now, error })
     return 'retry'
   }
   if (decision.kind === 'retry') {
-    entry.status = 'queued'
-    entry.nextAttemptAt = decision.at
-    recordAttempt(entry, { at: now, outcome: 'retry', error })
+    advance(entry, { type: 'retryLater', at: now, error, nextAttemptAt: decision.at })
     return 'retry'
   }
   if (decision.kind === 'hold') {
-    entry.status = 'held'
-    recordAttempt(entry, { at: now, outcome: 'held', error })
+    advance(entry, { type: 'holdAfterFailure', at: now, error })
     return 'hold'
   }
-  entry.status = 'failed'
-  recordAttempt(entry, { at: now, outcome: 'failed', error })
+  advance(entry, { type: 'fail', at: now, error })
   return 'fail'
 }
