@@ -28,7 +28,7 @@ export interface Runtime {
 export const RUNTIMES: Runtime[] = [
   {
     name: 'Node',
-    service: [NODE, 'src/main.ts'],
+    service: [NODE, 'src/main/node.ts'],
     bare: [
       NODE,
       '-e',
@@ -37,7 +37,7 @@ export const RUNTIMES: Runtime[] = [
   },
   {
     name: 'Deno',
-    service: [DENO, 'run', '-A', '--unstable-no-legacy-abort', 'src/main_deno.ts'],
+    service: [DENO, 'run', '-A', '--unstable-no-legacy-abort', 'src/main/deno.ts'],
     bare: [
       DENO,
       'eval',

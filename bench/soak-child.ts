@@ -1,5 +1,5 @@
 /**
- * The soak's service: `node src/main.ts` as a child process with the heap
+ * The soak's service: `node src/main/node.ts` as a child process with the heap
  * probe loaded (`soak-probe.ts`), in sandbox mode (the emulator, and its
  * mailbox, inside the service: what a try-out runs) or in real mode against
  * an emulator served by the soak's own process. Connects one account and
@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Fault } from '../src/adapters/sandbox/types.ts'
+import type { Fault } from '../src/emulator/types.ts'
 import { connectAccount } from '../test/support/connect.ts'
 import { type RunningEmulator, startEmulator } from '../test/support/emulator-server.ts'
 import { freePort } from '../test/support/process.ts'
@@ -72,7 +72,11 @@ export async function startSoakService(options: {
   if (options.snapshotDir !== undefined) {
     flags.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.snapshotDir}`)
   }
-  const child = spawn(NODE, [...flags, 'src/main.ts'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(NODE, [...flags, 'src/main/node.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   const output = new Tail(200)
   const probes: Array<(line: string) => void> = []
   lines(child.stdout!, (line) => output.push(line))

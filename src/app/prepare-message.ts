@@ -8,6 +8,7 @@ import type { MailInput } from '../domain/mail/input.ts'
 import { MAX_MESSAGE_BYTES, type Mailbox } from '../domain/mail/message.ts'
 import type { OutboxEntry } from '../domain/mail/record.ts'
 import { toMail } from '../domain/mail/to-mail.ts'
+import { accept, type NewEntry } from '../domain/mail/transition.ts'
 import { composeMessage } from '../domain/mime/compose.ts'
 import type { Clock } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
@@ -51,9 +52,7 @@ export async function prepareMessage(
     )
   }
   const sendAt = input.sendAt === undefined ? undefined : Date.parse(input.sendAt)
-  const status =
-    sendAt !== undefined && sendAt > now ? 'scheduled' : account.status === 'connected' ? 'queued' : 'held'
-  const entry: OutboxEntry = {
+  const draft: NewEntry = {
     id,
     account: account.email,
     from: formatMailbox(mail.from),
@@ -61,26 +60,20 @@ export async function prepareMessage(
     cc: mail.cc.map(formatMailbox),
     bcc: mail.bcc.map(formatMailbox),
     subject: mail.subject,
-    status,
-    createdAt: now,
-    attempts: 0,
-    attemptLog: [],
     size: raw.byteLength,
     bodySha256: await sha256Hex(raw),
     messageId,
-    updatedAt: now,
   }
-  if (sendAt !== undefined && sendAt > now) entry.sendAt = sendAt
-  if (mail.threadId !== undefined) entry.threadId = mail.threadId
+  if (mail.threadId !== undefined) draft.threadId = mail.threadId
   if (input.idempotencyKey !== undefined) {
-    entry.idempotencyKey = input.idempotencyKey
-    entry.inputHash = await hashMailInput(input)
+    draft.idempotencyKey = input.idempotencyKey
+    draft.inputHash = await hashMailInput(input)
   }
-  if (status === 'held') {
-    entry.error = {
-      code: 'REAUTHORIZATION_REQUIRED',
-      message: 'The sending account needs reauthorization by an admin',
-    }
-  }
+  const entry = accept(draft, {
+    type: 'accept',
+    at: now,
+    sendAt,
+    accountConnected: account.status === 'connected',
+  })
   return { entry, raw }
 }

@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'BODY_DAMAGED'
   /** The disk (or quota) of DATA_DIR is full, or below MIN_FREE_BYTES: nothing was stored; retry later. */
   | 'STORAGE_FULL'
+  /** The database (PostgreSQL) cannot be reached or did not answer in time: nothing was done; retry later. */
+  | 'SERVICE_UNAVAILABLE'
   | 'CONFIG'
   | 'INTERNAL'
 

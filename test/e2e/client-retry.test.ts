@@ -20,7 +20,7 @@ function countingFetch(
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     requests++
     if (requests <= (options.drain ?? 0)) {
-      // What src/serve-node.ts answers while it shuts down.
+      // What src/main/serve-node.ts answers while it shuts down.
       const body = options.body ?? {
         error: { code: 'UNAVAILABLE', message: 'The service is shutting down; retry shortly' },
       }

@@ -26,13 +26,13 @@ const MODES: Record<string, Record<string, string>> = {
   },
 }
 
-/** Starts `node src/main.ts` with DATA_DIR and waits for it to exit: its code and what it wrote to stderr. */
+/** Starts `node src/main/node.ts` with DATA_DIR and waits for it to exit: its code and what it wrote to stderr. */
 function startWith(
   dataDir: string,
   mode: Record<string, string>,
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(resolve(ROOT, 'node_modules/.bin/node'), ['src/main.ts'], {
+    const child = spawn(resolve(ROOT, 'node_modules/.bin/node'), ['src/main/node.ts'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...mode },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Fault } from '../../src/adapters/sandbox/types.ts'
+import type { Fault } from '../../src/emulator/types.ts'
 import { messageIdOf, numbered, waitForFinal } from '../support/delivery-wait.ts'
 import { type RunningService, startConnectedService, UNPACED_ENV } from '../support/service.ts'
 

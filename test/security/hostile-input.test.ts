@@ -4,7 +4,7 @@
  * the service keeps serving afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { EmulatorControl } from '../../src/adapters/sandbox/emulator.ts'
+import type { EmulatorControl } from '../../src/emulator/emulator.ts'
 import { connectAccount } from '../support/connect.ts'
 import { type RunningService, startService, TEST_ADMIN_TOKEN } from '../support/service.ts'
 import {

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Fault } from '../../src/adapters/sandbox/emulator.ts'
+import type { Fault } from '../../src/emulator/emulator.ts'
 import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 import { type RunningService, startService } from '../support/service.ts'
 import { type Answer, answerOf, authorize, reasonOf } from './support.ts'

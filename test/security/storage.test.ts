@@ -8,9 +8,9 @@ import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { composeService } from '../../src/app/composition.ts'
 import { ConfigError, readConfig } from '../../src/app/config.ts'
 import { createMailClient } from '../../src/client.ts'
+import { composeService } from '../../src/main/composition.ts'
 import { connectAccount } from '../support/connect.ts'
 import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 import { spawnService } from '../support/process.ts'
@@ -214,7 +214,7 @@ describe('the sandbox listens on loopback only', () => {
   it('exits with code 1 and one clear line when started with HOST=0.0.0.0', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'gmail-send-host-'))
     try {
-      const child = spawnService('node_modules/.bin/node', ['src/main.ts'], {
+      const child = spawnService('node_modules/.bin/node', ['src/main/node.ts'], {
         HOST: '0.0.0.0',
         PORT: '0',
         DATA_DIR: dataDir,

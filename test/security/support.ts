@@ -4,7 +4,7 @@
  * session, and the OAuth flow step by step.
  */
 import { request } from 'node:http'
-import type { EmulatorControl } from '../../src/adapters/sandbox/emulator.ts'
+import type { EmulatorControl } from '../../src/emulator/emulator.ts'
 import { cookieFrom } from '../support/connect.ts'
 
 export interface Answer {

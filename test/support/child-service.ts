@@ -1,5 +1,5 @@
 /**
- * The service as its own process (`node src/main.ts`, as `npm start` runs
+ * The service as its own process (`node src/main/node.ts`, as `npm start` runs
  * it), for tests that kill it: SIGKILL at a bad moment, SIGTERM for a
  * graceful stop. It runs in real mode against an emulator that the test
  * process serves (see `startEmulator`), so that the emulator and its mailbox
@@ -28,19 +28,12 @@ export interface ChildService {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** The environment of a real-mode service pointed at `endpoints`. */
-export function realModeEnv(endpoints: EmulatorEndpoints, dataDir: string): Record<string, string> {
+/** A test service's environment apart from Google's client and endpoints: any port, fixed secrets. */
+export function serviceBaseEnv(dataDir: string): Record<string, string> {
   return {
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
-    GOOGLE_CLIENT_ID: 'client-1.apps.googleusercontent.com',
-    GOOGLE_CLIENT_SECRET: 'client-secret-for-tests',
-    GOOGLE_AUTH_URL: endpoints.authUrl,
-    GOOGLE_TOKEN_URL: endpoints.tokenUrl,
-    GOOGLE_REVOKE_URL: endpoints.revokeUrl,
-    GOOGLE_USERINFO_URL: endpoints.userinfoUrl,
-    GMAIL_API_URL: endpoints.gmailApiUrl,
     API_KEYS: TEST_API_KEY,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
@@ -48,13 +41,27 @@ export function realModeEnv(endpoints: EmulatorEndpoints, dataDir: string): Reco
   }
 }
 
+/** The environment of a real-mode service pointed at `endpoints`. */
+export function realModeEnv(endpoints: EmulatorEndpoints, dataDir: string): Record<string, string> {
+  return {
+    ...serviceBaseEnv(dataDir),
+    GOOGLE_CLIENT_ID: 'client-1.apps.googleusercontent.com',
+    GOOGLE_CLIENT_SECRET: 'client-secret-for-tests',
+    GOOGLE_AUTH_URL: endpoints.authUrl,
+    GOOGLE_TOKEN_URL: endpoints.tokenUrl,
+    GOOGLE_REVOKE_URL: endpoints.revokeUrl,
+    GOOGLE_USERINFO_URL: endpoints.userinfoUrl,
+    GMAIL_API_URL: endpoints.gmailApiUrl,
+  }
+}
+
 /**
- * Spawns `node src/main.ts` (Node 24 from node_modules) with only `env` and
+ * Spawns `node src/main/node.ts` (Node 24 from node_modules) with only `env` and
  * PATH, and resolves once its `Listening` log line names the port.
  */
 export async function startChildService(env: Record<string, string>): Promise<ChildService> {
   const root = resolve(import.meta.dirname, '../..')
-  const child = spawn(resolve(root, 'node_modules/.bin/node'), ['src/main.ts'], {
+  const child = spawn(resolve(root, 'node_modules/.bin/node'), ['src/main/node.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

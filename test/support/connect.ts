@@ -2,7 +2,7 @@
  * The admin's authorization flow through the real routes, without a
  * browser: /oauth/login, the emulator's consent, /oauth/callback.
  */
-import type { EmulatorControl } from '../../src/adapters/sandbox/emulator.ts'
+import type { EmulatorControl } from '../../src/emulator/emulator.ts'
 
 export interface ConnectResult {
   callbackStatus: number

@@ -1,16 +1,23 @@
 /**
- * Serves the Google emulator on a loopback port for integration tests: the
- * emulated endpoints at the root, the control API at `/_control`.
+ * Serves the Google emulator on a loopback port for integration tests, in
+ * the test's process: the same app as `npm run emulator`
+ * (`src/emulator/standalone.ts`), the emulated endpoints at the root, the
+ * control API at `/_control`.
  */
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { Hono } from 'hono'
-import { createEmulatorControlApi } from '../../src/adapters/sandbox/control-api.ts'
 import {
   createGoogleEmulator,
   type GoogleEmulator,
   type GoogleEmulatorOptions,
-} from '../../src/adapters/sandbox/emulator.ts'
+} from '../../src/emulator/emulator.ts'
+import {
+  createStandaloneApp,
+  type EmulatorEndpoints,
+  emulatorEndpoints,
+} from '../../src/emulator/standalone.ts'
+
+export type { EmulatorEndpoints }
 
 /**
  * Whether the emulator served here can drop a connection mid-request (the
@@ -19,15 +26,6 @@ import {
  * 503 instead, as it does on any runtime without a socket to destroy.
  */
 export const dropsConnections = typeof (globalThis as { Deno?: unknown }).Deno === 'undefined'
-
-export interface EmulatorEndpoints {
-  authUrl: string
-  tokenUrl: string
-  revokeUrl: string
-  userinfoUrl: string
-  /** The Gmail API root, `baseUrl + '/'`. */
-  gmailApiUrl: string
-}
 
 export interface RunningEmulator {
   /** `http://127.0.0.1:PORT` */
@@ -43,9 +41,7 @@ export async function startEmulator(options?: GoogleEmulatorOptions): Promise<Ru
     mailboxLimits: { messages: Number.POSITIVE_INFINITY, bytes: Number.POSITIVE_INFINITY },
     ...options,
   })
-  const root = new Hono()
-  root.route('/_control', createEmulatorControlApi(emulator.control))
-  root.route('/', emulator.app)
+  const root = createStandaloneApp(emulator)
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
     (resolve) => {
       const server = serve({ fetch: root.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
@@ -57,13 +53,7 @@ export async function startEmulator(options?: GoogleEmulatorOptions): Promise<Ru
   return {
     baseUrl,
     emulator,
-    endpoints: {
-      authUrl: `${baseUrl}/o/oauth2/v2/auth`,
-      tokenUrl: `${baseUrl}/token`,
-      revokeUrl: `${baseUrl}/revoke`,
-      userinfoUrl: `${baseUrl}/v1/userinfo`,
-      gmailApiUrl: `${baseUrl}/`,
-    },
+    endpoints: emulatorEndpoints(baseUrl),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))

@@ -11,11 +11,11 @@ import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { tuneKeepAlive } from '../../src/adapters/http/node-server.ts'
 import { createJsonLogger } from '../../src/adapters/log/json-logger.ts'
-import { composeService, type Service } from '../../src/app/composition.ts'
 import { readConfig } from '../../src/app/config.ts'
 import type { Scheduler } from '../../src/app/scheduler.ts'
 import { createMailClient } from '../../src/client.ts'
 import type { Clock } from '../../src/domain/ports.ts'
+import { composeService, type Service } from '../../src/main/composition.ts'
 import { connectAccount } from './connect.ts'
 
 export interface RunningService {

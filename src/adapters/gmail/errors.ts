@@ -8,6 +8,7 @@
  * the bearer token, the client secret or a refresh token.
  */
 import { ServiceError } from '../../domain/errors.ts'
+import { field, googleAnswerOf, oauthErrorOf } from '../google/http-error.ts'
 import { parseRetryAfter, retryAfterHeader } from './retry-after.ts'
 
 /** Where the failure happened: getting an access token, or the send itself. */
@@ -52,9 +53,7 @@ export function gmailServiceError(error: unknown, options: { stage: SendStage; n
 
 /** The HTTP status of a GaxiosError's answer, if it got one. */
 export function statusOf(error: unknown): number | undefined {
-  const response = field(error, 'response')
-  const status = field(response, 'status')
-  return typeof status === 'number' ? status : undefined
+  return googleAnswerOf(error)?.status
 }
 
 function gmailAnswerError(answer: GoogleAnswer): ServiceError {
@@ -127,22 +126,19 @@ function transportError(error: unknown, stage: SendStage): ServiceError {
 }
 
 function readAnswer(error: unknown, now: number): GoogleAnswer | undefined {
-  const response = field(error, 'response')
-  const status = field(response, 'status')
-  if (typeof status !== 'number') return undefined
-  const data = field(response, 'data')
-  const body = field(data, 'error')
-  const oauthError = typeof body === 'string' && /^[\w.-]{1,64}$/.test(body) ? body : undefined
+  const response = googleAnswerOf(error)
+  if (response === undefined) return undefined
+  const body = field(response.data, 'error')
   const errors = field(body, 'errors')
   const first = Array.isArray(errors) ? errors[0] : undefined
   const reason = field(first, 'reason')
   const message = field(body, 'message')
   return {
-    status,
-    oauthError,
+    status: response.status,
+    oauthError: oauthErrorOf(response.data),
     reason: typeof reason === 'string' && /^\w{1,64}$/.test(reason) ? reason : undefined,
     message: typeof message === 'string' ? cleanMessage(message) : undefined,
-    retryAfterMs: parseRetryAfter(retryAfterHeader(field(response, 'headers')), now),
+    retryAfterMs: parseRetryAfter(retryAfterHeader(response.headers), now),
   }
 }
 
@@ -161,8 +157,4 @@ function causeChain(error: unknown): unknown[] {
     link = field(link, 'cause') ?? field(link, 'error')
   }
   return chain
-}
-
-function field(value: unknown, name: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined
 }

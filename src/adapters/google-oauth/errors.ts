@@ -1,34 +1,16 @@
 /**
- * Reading the errors google-auth-library throws (GaxiosError) without ever
- * copying their message or config: both can carry the bearer token, the
- * client secret (form body) or the token being revoked (query string).
+ * Mapping the errors google-auth-library throws (GaxiosError), read through
+ * `../google/http-error.ts`, which never copies their message or config.
  */
 import { type ErrorCode, ServiceError } from '../../domain/errors.ts'
-
-/** The parts of a GaxiosError the adapter relies on, read by duck typing. */
-interface HttpFailure {
-  status: number
-  data: unknown
-}
-
-/** The HTTP answer carried by a GaxiosError, if the request got one. */
-export function responseOf(error: unknown): HttpFailure | undefined {
-  if (typeof error !== 'object' || error === null || !('response' in error)) return undefined
-  const response = error.response
-  if (typeof response !== 'object' || response === null || !('status' in response)) return undefined
-  if (typeof response.status !== 'number') return undefined
-  return { status: response.status, data: 'data' in response ? response.data : undefined }
-}
+import { googleAnswerOf, oauthErrorOf } from '../google/http-error.ts'
 
 /**
  * The `error` code of an OAuth 2.0 error response (RFC 6749 §5.2), when it
  * is one: a short ASCII word such as `invalid_grant`, safe to quote.
  */
 export function oauthErrorCode(error: unknown): string | undefined {
-  const data = responseOf(error)?.data
-  if (typeof data !== 'object' || data === null || !('error' in data)) return undefined
-  const code = data.error
-  return typeof code === 'string' && /^[\w.-]{1,64}$/.test(code) ? code : undefined
+  return oauthErrorOf(googleAnswerOf(error)?.data)
 }
 
 /**
@@ -49,7 +31,7 @@ export function oauthEndpointError(
   error: unknown,
   options: { code: ErrorCode; endpoint: string; refusal: string; refusalCode?: ErrorCode },
 ): ServiceError {
-  const response = responseOf(error)
+  const response = googleAnswerOf(error)
   if (response === undefined) {
     return new ServiceError(options.code, `Could not reach ${options.endpoint}`, { retryable: true })
   }

@@ -1,6 +1,6 @@
 /** The opaque `list` cursor: the order key of the last item of a page, base64url-encoded. */
 import { badRequest } from '../../domain/errors.ts'
-import { decodeBase64, encodeBase64Url } from './base64url.ts'
+import { decodeBase64Strict, encodeBase64Url } from '../../domain/mime/base64.ts'
 import type { OrderKey } from './sorted.ts'
 
 export function encodeCursor(key: OrderKey): string {
@@ -8,7 +8,7 @@ export function encodeCursor(key: OrderKey): string {
 }
 
 export function decodeCursor(cursor: string): OrderKey {
-  const bytes = decodeBase64(cursor)
+  const bytes = decodeBase64Strict(cursor, 'either')
   const text = bytes === undefined ? '' : new TextDecoder().decode(bytes)
   const match = /^([^:]+):(.+)$/s.exec(text)
   const createdAt = Number(match?.[1])

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto'
 import { ServiceError } from '../../domain/errors.ts'
-import { decodeBase64, encodeBase64Url } from './base64url.ts'
+import { decodeBase64Strict, encodeBase64Url } from '../../domain/mime/base64.ts'
 
 const FORMAT_VERSION = 'v1'
 const KEY_BYTES = 32
@@ -95,7 +95,7 @@ export function createTokenCipher(keys: Uint8Array[]): TokenCipher {
 export function parseEncryptionKeys(value: string): Uint8Array[] {
   const items = value.split(',').map((item) => item.trim())
   return items.map((item, index) => {
-    const key = item === '' ? undefined : decodeBase64(item)
+    const key = item === '' ? undefined : decodeBase64Strict(item, 'either')
     if (key === undefined) throw new ServiceError('CONFIG', `${KEY_SHAPE} (key ${index + 1} is not base64)`)
     if (key.length !== KEY_BYTES) {
       throw new ServiceError('CONFIG', `${KEY_SHAPE} (key ${index + 1} decodes to ${key.length} bytes)`)
@@ -118,8 +118,8 @@ function parseSealed(sealed: string): {
   ciphertext: Uint8Array<ArrayBuffer>
 } {
   const [version, keyId, ivText, ciphertextText, extra] = sealed.split('.')
-  const iv = ivText === undefined ? undefined : decodeBase64(ivText)
-  const ciphertext = ciphertextText === undefined ? undefined : decodeBase64(ciphertextText)
+  const iv = ivText === undefined ? undefined : decodeBase64Strict(ivText, 'either')
+  const ciphertext = ciphertextText === undefined ? undefined : decodeBase64Strict(ciphertextText, 'either')
   if (
     version !== FORMAT_VERSION ||
     keyId === undefined ||

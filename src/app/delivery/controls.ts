@@ -4,9 +4,10 @@
  */
 import { ServiceError } from '../../domain/errors.ts'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
+import { assertMove, refusal, transition } from '../../domain/mail/transition.ts'
 import type { Clock, OutboxRepository } from '../../domain/ports.ts'
+import { advance } from './advance.ts'
 import { insertWaiting, type Lane, removeWaiting } from './lane.ts'
-import { recordAttempt } from './settle-failure.ts'
 import type { Waiters } from './waiters.ts'
 
 /** The engine's state and steps that the controls work with. */
@@ -42,29 +43,14 @@ export function createControls(core: EngineCore): DeliveryControls {
       if (!entry) {
         const stored = await outbox.get(id)
         if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
-        throw new ServiceError(
-          'BAD_REQUEST',
-          `The message is ${stored.status}; only a queued, scheduled or held message can be canceled`,
-        )
+        // Not live: finished (or being canceled); the engine no longer moves it.
+        throw refusal(stored.status, 'cancel')
       }
       const lane = laneOf(entry.account)
-      if (entry.status === 'sending') {
-        throw new ServiceError(
-          'BAD_REQUEST',
-          'The message is being sent; only a queued, scheduled or held message can be canceled',
-        )
-      }
-      if (entry.status !== 'queued' && entry.status !== 'scheduled' && entry.status !== 'held') {
-        // Finished, its outcome not yet on disk.
-        throw new ServiceError(
-          'BAD_REQUEST',
-          `The message is ${entry.status}; only a queued, scheduled or held message can be canceled`,
-        )
-      }
+      // Refused while being sent, or finished with its outcome not yet on disk.
+      advance(entry, { type: 'cancel' })
       removeWaiting(lane, id)
       live.delete(id)
-      entry.status = 'canceled'
-      delete entry.nextAttemptAt
       await persist(entry)
       waiters.resolve(id)
       return entry
@@ -73,12 +59,7 @@ export function createControls(core: EngineCore): DeliveryControls {
     async retry(id) {
       const stored = live.get(id) ?? (await outbox.get(id))
       if (!stored) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
-      if (stored.status !== 'failed') {
-        throw new ServiceError(
-          'BAD_REQUEST',
-          `The message is ${stored.status}; only a failed message can be retried`,
-        )
-      }
+      assertMove(stored.status, 'adminRetry')
       if (core.recording(id)) {
         throw new ServiceError(
           'CONFLICT',
@@ -87,13 +68,8 @@ export function createControls(core: EngineCore): DeliveryControls {
         )
       }
       const lane = laneOf(stored.account)
-      const entry: OutboxEntry = {
-        ...stored,
-        status: lane.held ? 'held' : 'queued',
-        attemptLog: [...stored.attemptLog],
-      }
-      delete entry.nextAttemptAt
-      recordAttempt(entry, { at: clock.now(), outcome: 'released' })
+      // A new object, not `advance`: the failed one may still be held by the attempt that just ended.
+      const entry = transition(stored, { type: 'adminRetry', at: clock.now(), held: lane.held })
       await persist(entry)
       live.set(id, entry)
       insertWaiting(lane, entry)
@@ -113,11 +89,7 @@ export function createControls(core: EngineCore): DeliveryControls {
       lane.releases++
       const now = clock.now()
       const changed = lane.waiting.filter((entry) => entry.status === 'held')
-      for (const entry of changed) {
-        entry.status = 'queued'
-        delete entry.nextAttemptAt
-        recordAttempt(entry, { at: now, outcome: 'released' })
-      }
+      for (const entry of changed) advance(entry, { type: 'release', at: now })
       await Promise.all(changed.map((entry) => persist(entry)))
       pump(lane)
       return changed.length

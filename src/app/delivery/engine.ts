@@ -4,7 +4,9 @@
  * It is the only writer of live outbox entries once they are accepted.
  */
 import { DAY_MS, nextSendTime, pruneSendTimes, sendWindows } from '../../domain/delivery/pacing.ts'
-import { isFinished, type OutboxEntry, type RecordedError } from '../../domain/mail/record.ts'
+import { isFinished, type OutboxEntry } from '../../domain/mail/record.ts'
+import { REAUTHORIZATION_ERROR } from '../../domain/mail/transition.ts'
+import { advance } from './advance.ts'
 import { createControls } from './controls.ts'
 import {
   dueWhileHeld,
@@ -16,18 +18,12 @@ import {
   removeWaiting,
 } from './lane.ts'
 import { createOutcomeRecorder } from './outcome-recorder.ts'
-import { recordAttempt, settleFailure } from './settle-failure.ts'
+import { settleFailure } from './settle-failure.ts'
 import { toFailure } from './to-failure.ts'
 import type { DeliveryEngine, DeliveryOptions } from './types.ts'
 import { createWaiters } from './waiters.ts'
 
 export type { DeliveryEngine, DeliveryOptions } from './types.ts'
-
-/** Why a message waits in a held lane, until a failed attempt says more. */
-const HELD_ERROR: RecordedError = {
-  code: 'REAUTHORIZATION_REQUIRED',
-  message: 'The sending account needs reauthorization by an admin',
-}
 
 /** How often a lane stopped for want of free space looks again. */
 const STORAGE_RECHECK_MS = 500
@@ -100,11 +96,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
   /** Marks what a held lane would otherwise send as held, so that callers see why it waits. */
   const holdDue = (lane: Lane, now: number): Promise<void> => {
     const due = dueWhileHeld(lane, now)
-    for (const entry of due) {
-      entry.status = 'held'
-      entry.error ??= HELD_ERROR
-      delete entry.nextAttemptAt
-    }
+    for (const entry of due) advance(entry, { type: 'hold' })
     return Promise.all(due.map((entry) => persist(entry))).then(() => undefined)
   }
 
@@ -135,7 +127,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       }
       const slot = nextSendTime(lane.sendTimes, now, windows)
       if (slot > now) {
-        if (ready.status === 'scheduled') ready.status = 'queued'
+        if (ready.status === 'scheduled') advance(ready, { type: 'due' })
         arm(lane, slot)
         return
       }
@@ -151,9 +143,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
 
   const attempt = async (lane: Lane, entry: OutboxEntry): Promise<void> => {
     const releases = lane.releases
-    entry.status = 'sending'
-    entry.attempts++
-    delete entry.nextAttemptAt
+    advance(entry, { type: 'claim' })
     logger.debug('Delivery attempt', { id: entry.id, account: entry.account, attempt: entry.attempts })
     let report: () => void
     // Marking it `sending` is for the console; a crash before or after that write
@@ -167,13 +157,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       const request: { account: string; raw: Uint8Array; threadId?: string } = { account: entry.account, raw }
       if (entry.threadId !== undefined) request.threadId = entry.threadId
       const sent = await gmail.send(request)
-      const now = clock.now()
-      entry.status = 'sent'
-      entry.sentAt = now
-      entry.gmailMessageId = sent.id
-      entry.gmailThreadId = sent.threadId
-      delete entry.error
-      recordAttempt(entry, { at: now, outcome: 'sent' })
+      advance(entry, { type: 'sent', at: clock.now(), gmailMessageId: sent.id, gmailThreadId: sent.threadId })
       report = () =>
         logger.info('Message sent', { id: entry.id, account: entry.account, attempts: entry.attempts })
     } catch (caught) {
@@ -215,7 +199,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       // Hold at once: every other attempt would meet the same refusal.
       lane.held = true
       logger.warn('Account needs reauthorization; its mail is held', { account: entry.account })
-      options.onReauthorizationRequired(entry.account, entry.error ?? HELD_ERROR)
+      options.onReauthorizationRequired(entry.account, entry.error ?? REAUTHORIZATION_ERROR)
     }
     return () => logger.info('Delivery held until reauthorization', fields)
   }
@@ -238,12 +222,11 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       const released: OutboxEntry[] = []
       for (const entry of pending) {
         // A send cut short by a crash may or may not have reached Gmail: delivery is at-least-once.
-        if (entry.status === 'sending') entry.status = 'queued'
+        if (entry.status === 'sending') advance(entry, { type: 'resume' })
         const lane = laneOf(entry.account)
         if (entry.status === 'held' && !lane.held) {
           // Its account was reauthorized, but the release did not reach the disk before the stop.
-          entry.status = 'queued'
-          recordAttempt(entry, { at: clock.now(), outcome: 'released' })
+          advance(entry, { type: 'release', at: clock.now() })
           released.push(entry)
         }
         live.set(entry.id, entry)

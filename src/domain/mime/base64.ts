@@ -141,6 +141,34 @@ export function decodeBase64(text: string): Uint8Array {
   return decodePure(text)
 }
 
+const STRICT = {
+  base64: /^[A-Za-z0-9+/]*={0,2}$/,
+  base64url: /^[A-Za-z0-9_-]*={0,2}$/,
+  either: /^[A-Za-z0-9+/_-]*={0,2}$/,
+} as const
+
+/**
+ * Decodes base64 in one alphabet (`either` takes both) without whitespace:
+ * padding optional, at most two `=` at the end; `undefined` for anything
+ * else (a store's cursor or key, Gmail's `raw` field).
+ */
+export function decodeBase64Strict(text: string, alphabet: keyof typeof STRICT): Uint8Array | undefined {
+  if (!STRICT[alphabet].test(text)) return undefined
+  let data = text.replace(/=+$/, '')
+  if (data.length % 4 === 1) return undefined
+  if (alphabet !== 'base64') data = data.replaceAll('-', '+').replaceAll('_', '/')
+  return decodeBase64(data)
+}
+
+/**
+ * RFC 2045 §6.8 for display: characters outside the alphabet are ignored,
+ * a dangling last character dropped. Never fails.
+ */
+export function decodeBase64Lenient(text: string): Uint8Array {
+  const clean = text.replace(/[^A-Za-z0-9+/]/g, '')
+  return decodeBase64(clean.length % 4 === 1 ? clean.slice(0, -1) : clean)
+}
+
 function decodePure(text: string): Uint8Array {
   const out = new Uint8Array(Math.floor((text.length * 3) / 4))
   let bits = 0

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { encodeBase64Url } from '../../../src/adapters/lowdb/base64url.ts'
 import { createTokenCipher, parseEncryptionKeys } from '../../../src/adapters/lowdb/token-cipher.ts'
+import { encodeBase64Url } from '../../../src/domain/mime/base64.ts'
 
 function key(fill: number): Uint8Array {
   return new Uint8Array(32).fill(fill)

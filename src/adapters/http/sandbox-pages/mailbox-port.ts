@@ -1,7 +1,7 @@
 /**
  * What the sandbox pages need of the Google emulator: its mailbox and its
  * fault switches. Defined here so that the HTTP adapter never imports the
- * sandbox adapter; the emulator's `EmulatorControl` satisfies it as is.
+ * emulator (`src/emulator/`); the emulator's `EmulatorControl` satisfies it as is.
  */
 
 /** The emulated Google endpoints a fault can be put on. */

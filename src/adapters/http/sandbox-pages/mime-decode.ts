@@ -4,6 +4,7 @@
  * headers and RFC 2231 parameter values. Lenient: a display never fails on
  * a malformed message, it shows what it can.
  */
+import { decodeBase64Lenient } from '../../../domain/mime/base64.ts'
 
 /** Bytes as a "binary string" (one char per byte), so that MIME structure can be cut with string tools. */
 export function bytesToBinary(bytes: Uint8Array): string {
@@ -50,23 +51,11 @@ export function decodeQuotedPrintable(binary: string): Uint8Array {
   return Uint8Array.from(out)
 }
 
-/** RFC 2045 §6.8; characters outside the alphabet are ignored, as the RFC asks. */
-export function decodeBase64(binary: string): Uint8Array {
-  const clean = binary.replace(/[^A-Za-z0-9+/]/g, '')
-  const usable = clean.slice(0, clean.length - (clean.length % 4 === 1 ? 1 : 0))
-  const padded = usable + '='.repeat((4 - (usable.length % 4)) % 4)
-  try {
-    return binaryToBytes(atob(padded))
-  } catch {
-    return new Uint8Array()
-  }
-}
-
 /** A body decoded per its Content-Transfer-Encoding (7bit, 8bit and binary are identity). */
 export function decodeTransfer(binary: string, encoding: string | undefined): Uint8Array {
   switch ((encoding ?? '').trim().toLowerCase()) {
     case 'base64':
-      return decodeBase64(binary)
+      return decodeBase64Lenient(binary)
     case 'quoted-printable':
       return decodeQuotedPrintable(binary)
     default:
@@ -95,7 +84,7 @@ export function decodeEncodedWords(text: string): string {
     const data = match[3] ?? ''
     const bytes =
       match[2] === 'B' || match[2] === 'b'
-        ? decodeBase64(data)
+        ? decodeBase64Lenient(data)
         : decodeQuotedPrintable(data.replace(/_/g, ' '))
     const adjacent = pending !== undefined && /^\s*$/.test(between)
     if (!(adjacent && pending?.charset === charset)) {

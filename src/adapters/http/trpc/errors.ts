@@ -19,6 +19,7 @@ const TRPC_CODES: Partial<Record<ErrorCode, TrpcCode>> = {
   ACCOUNT_NOT_CONNECTED: 'BAD_REQUEST',
   REAUTHORIZATION_REQUIRED: 'PRECONDITION_FAILED',
   STORAGE_FULL: 'SERVICE_UNAVAILABLE',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 }
 
 /** Rethrows a service error as the matching tRPC error (the cause keeps the stable code). */

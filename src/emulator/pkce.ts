@@ -2,7 +2,7 @@
  * PKCE verification (RFC 7636 §4.6), S256 only: Google's service clients must
  * not use `plain`.
  */
-import { encodeBase64Url } from './base64url.ts'
+import { encodeBase64Url } from '../domain/mime/base64.ts'
 
 /** RFC 7636 §4.1: 43 to 128 unreserved characters; the same grammar holds for the S256 challenge. */
 const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/

@@ -4,7 +4,7 @@
  * keys, and a client must learn the account from userinfo or decode, never
  * trust, this token in sandbox mode.
  */
-import { encodeBase64Url } from './base64url.ts'
+import { encodeBase64Url } from '../domain/mime/base64.ts'
 import { subjectIdFor } from './subject-id.ts'
 
 export const GOOGLE_ISSUER = 'https://accounts.google.com'

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest'
-import { createGoogleEmulator } from '../../../src/adapters/sandbox/emulator.ts'
-import { type RunningEmulator, startEmulator } from '../../support/emulator-server.ts'
+import { createGoogleEmulator } from '../../src/emulator/emulator.ts'
+import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 import { connectAccount, oauthClient } from './oauth-fixtures.ts'
 
 let running: RunningEmulator[] = []

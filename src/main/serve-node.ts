@@ -3,10 +3,10 @@
  * sandbox mode knows its port), then composes the service behind it.
  */
 import { serve } from '@hono/node-server'
-import { tuneKeepAlive } from './adapters/http/node-server.ts'
-import { composeService, type Service } from './app/composition.ts'
-import { type Config, ConfigError, readConfig } from './app/config.ts'
-import { printStartBanner, startFailureLine } from './app/start-banner.ts'
+import { tuneKeepAlive } from '../adapters/http/node-server.ts'
+import { type Config, ConfigError, readConfig } from '../app/config.ts'
+import { composeService, type Service } from './composition.ts'
+import { printStartBanner, startFailureLine } from './start-banner.ts'
 
 let config: Config
 try {

@@ -1,7 +1,7 @@
 import type { GaxiosError } from 'gaxios'
 import { afterEach, describe, expect, test } from 'vitest'
-import type { GoogleEmulatorOptions } from '../../../src/adapters/sandbox/emulator.ts'
-import { type RunningEmulator, startEmulator } from '../../support/emulator-server.ts'
+import type { GoogleEmulatorOptions } from '../../src/emulator/emulator.ts'
+import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 import { answerConsent, authorizationUrl, connectAccount, oauthClient } from './oauth-fixtures.ts'
 
 let running: RunningEmulator | undefined

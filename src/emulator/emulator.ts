@@ -2,8 +2,9 @@
  * The built-in emulator of Google's OAuth 2.0 endpoints and Gmail's
  * `users.messages.send`, as a Hono app. Sandbox mode mounts it (at
  * `/_google`) and points the real google-auth-library and Gmail client at
- * it; the integration tests serve it on a loopback port. State is in
- * memory only; time comes from the injected clock.
+ * it; `main.ts` (`npm run emulator`) and the integration tests serve it on
+ * a loopback port of its own. State is in memory only; time comes from the
+ * injected clock.
  */
 import { Hono } from 'hono'
 import { mountAuthorizationEndpoint } from './authorization-endpoint.ts'

@@ -1,7 +1,7 @@
 /**
  * The composition root: the one place that builds the adapters, wires them
  * into the use cases, and hands the HTTP app to a runtime entry point
- * (`src/main.ts` for Node, `src/main_deno.ts` for Deno).
+ * (`src/main/node.ts` for Node, `src/main/deno.ts` for Deno).
  */
 import type { Hono } from 'hono'
 import { ensureDataDir, probeWritable } from '../adapters/data-dir/data-dir.ts'
@@ -16,19 +16,19 @@ import { createJsonLogger, type JsonLogger } from '../adapters/log/json-logger.t
 import { openAccountRepository } from '../adapters/lowdb/account-store.ts'
 import { openOutboxRepository } from '../adapters/lowdb/outbox-store.ts'
 import { createTokenCipher, parseEncryptionKeys } from '../adapters/lowdb/token-cipher.ts'
+import { type AccountListener, createAccountService } from '../app/accounts.ts'
+import { createAuthFailureGuard } from '../app/auth-failures.ts'
+import { createAuthorization } from '../app/authorization.ts'
+import { type Config, ConfigError } from '../app/config.ts'
+import { createCredentialSessions } from '../app/credential-sessions.ts'
+import { createDeliveryEngine, type DeliveryEngine } from '../app/delivery/engine.ts'
+import { createMailService } from '../app/mail-service.ts'
+import { createMessageIds } from '../app/message-id.ts'
+import { createRateLimiter } from '../app/rate-limit.ts'
+import { realScheduler, type Scheduler } from '../app/scheduler.ts'
+import { createStorageGuard } from '../app/storage-guard.ts'
 import type { Clock } from '../domain/ports.ts'
-import { type AccountListener, createAccountService } from './accounts.ts'
-import { createAuthFailureGuard } from './auth-failures.ts'
-import { createAuthorization } from './authorization.ts'
-import { type Config, ConfigError } from './config.ts'
-import { createCredentialSessions } from './credential-sessions.ts'
-import { createDeliveryEngine, type DeliveryEngine } from './delivery/engine.ts'
-import { createMailService } from './mail-service.ts'
-import { createMessageIds } from './message-id.ts'
-import { createRateLimiter } from './rate-limit.ts'
-import { prepareSandbox, type Sandbox } from './sandbox-setup.ts'
-import { realScheduler, type Scheduler } from './scheduler.ts'
-import { createStorageGuard } from './storage-guard.ts'
+import { prepareSandbox, type Sandbox } from './sandbox.ts'
 
 export interface ComposeOptions {
   config: Config

@@ -4,7 +4,7 @@
  * the page, submit its form to the form's own relative action).
  */
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library'
-import type { RunningEmulator } from '../../support/emulator-server.ts'
+import type { RunningEmulator } from '../support/emulator-server.ts'
 
 export const GMAIL_SEND = 'https://www.googleapis.com/auth/gmail.send'
 export const SCOPES = [GMAIL_SEND, 'openid', 'email']

@@ -1,8 +1,8 @@
 /** The emulated Sent folder keeps the newest messages only, so that sandbox mode's memory stays bounded. */
 import { describe, expect, test } from 'vitest'
-import { createIdSource } from '../../../src/adapters/sandbox/ids.ts'
-import { DEFAULT_MAILBOX_LIMITS, Mailbox, type MailboxLimits } from '../../../src/adapters/sandbox/mailbox.ts'
-import { summarizeMessage } from '../../../src/adapters/sandbox/mime-summary.ts'
+import { createIdSource } from '../../src/emulator/ids.ts'
+import { DEFAULT_MAILBOX_LIMITS, Mailbox, type MailboxLimits } from '../../src/emulator/mailbox.ts'
+import { summarizeMessage } from '../../src/emulator/mime-summary.ts'
 
 function mailbox(limits?: MailboxLimits): Mailbox {
   let next = 0

@@ -5,7 +5,7 @@
  * (JSON metadata, then the message).
  * (developers.google.com/workspace/gmail/api/guides/uploads)
  */
-import { decodeBase64Url } from './base64url.ts'
+import { decodeBase64Strict } from '../domain/mime/base64.ts'
 import { multipartBoundary, parseMultipart } from './multipart.ts'
 
 /** The discovery document's `maxSize` for messages.send: 35 MiB. */
@@ -37,7 +37,7 @@ export function jsonPayload(body: Uint8Array, contentType: string): Payload {
   if (!metadata.ok) return metadata
   const { raw, threadId } = metadata.fields
   if (typeof raw !== 'string' || raw === '') return refuse(RAW_REQUIRED)
-  const bytes = decodeBase64Url(raw)
+  const bytes = decodeBase64Strict(raw, 'base64url')
   if (bytes === undefined) return refuse('Invalid value for ByteString')
   return withThread(bytes, threadId)
 }

@@ -3,6 +3,7 @@
  * text, for display. Adjacent words of one charset are joined before
  * decoding, since encoders may split a multi-byte character across them.
  */
+import { checkBase64, decodeBase64 } from '../domain/mime/base64.ts'
 import { concatBytes } from './bytes.ts'
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g
@@ -38,7 +39,8 @@ export function decodeEncodedWords(text: string): string {
 }
 
 function wordBytes(encoding: string, data: string): Uint8Array | undefined {
-  if (encoding === 'B' || encoding === 'b') return decodeBase64(data)
+  if (encoding === 'B' || encoding === 'b')
+    return checkBase64(data) === 'valid' ? decodeBase64(data) : undefined
   const bytes: number[] = []
   for (let i = 0; i < data.length; i++) {
     const char = data[i]!
@@ -51,14 +53,6 @@ function wordBytes(encoding: string, data: string): Uint8Array | undefined {
     } else bytes.push(char.charCodeAt(0) & 0xff)
   }
   return Uint8Array.from(bytes)
-}
-
-function decodeBase64(data: string): Uint8Array | undefined {
-  try {
-    return Uint8Array.from(atob(data), (char) => char.charCodeAt(0))
-  } catch {
-    return undefined
-  }
 }
 
 function isKnownCharset(charset: string): boolean {

@@ -1,7 +1,7 @@
 import type { OAuth2Client } from 'google-auth-library'
 import { afterEach, describe, expect, test } from 'vitest'
-import { createGoogleEmulator } from '../../../src/adapters/sandbox/emulator.ts'
-import { dropsConnections, type RunningEmulator, startEmulator } from '../../support/emulator-server.ts'
+import { createGoogleEmulator } from '../../src/emulator/emulator.ts'
+import { dropsConnections, type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 import { connectAccount, oauthClient } from './oauth-fixtures.ts'
 
 const RAW = Buffer.from('To: bob@example.com\r\nSubject: hi\r\n\r\nHello.\r\n').toString('base64url')

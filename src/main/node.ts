@@ -5,6 +5,6 @@
  */
 import module from 'node:module'
 
-const cache = new URL('../node_modules/.cache/gmail-send-compile', import.meta.url)
+const cache = new URL('../../node_modules/.cache/gmail-send-compile', import.meta.url)
 module.enableCompileCache?.(decodeURIComponent(cache.pathname))
 await import('./serve-node.ts')

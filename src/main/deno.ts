@@ -3,9 +3,9 @@
  * app as on Node, served by `Deno.serve`.
  */
 
-import { composeService, type Service } from './app/composition.ts'
-import { type Config, ConfigError, readConfig } from './app/config.ts'
-import { printStartBanner, startFailureLine } from './app/start-banner.ts'
+import { type Config, ConfigError, readConfig } from '../app/config.ts'
+import { composeService, type Service } from './composition.ts'
+import { printStartBanner, startFailureLine } from './start-banner.ts'
 
 interface DenoServer {
   finished: Promise<void>

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream'
 import { gmail } from '@googleapis/gmail'
 import type { OAuth2Client } from 'google-auth-library'
 import { afterEach, describe, expect, test } from 'vitest'
-import { createGoogleEmulator, type GoogleEmulatorOptions } from '../../../src/adapters/sandbox/emulator.ts'
-import { type RunningEmulator, startEmulator } from '../../support/emulator-server.ts'
+import { createGoogleEmulator, type GoogleEmulatorOptions } from '../../src/emulator/emulator.ts'
+import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 import { connectAccount, GMAIL_SEND, oauthClient } from './oauth-fixtures.ts'
 
 const MESSAGE = [

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest'
-import { parseAddressList } from '../../../src/adapters/sandbox/address-list.ts'
-import { decodeBase64Url, encodeBase64Url } from '../../../src/adapters/sandbox/base64url.ts'
-import { decodeEncodedWords } from '../../../src/adapters/sandbox/encoded-words.ts'
-import { summarizeMessage } from '../../../src/adapters/sandbox/mime-summary.ts'
-import { multipartBoundary, parseMultipart } from '../../../src/adapters/sandbox/multipart.ts'
+import { decodeBase64Strict, encodeBase64Url } from '../../src/domain/mime/base64.ts'
+import { parseAddressList } from '../../src/emulator/address-list.ts'
+import { decodeEncodedWords } from '../../src/emulator/encoded-words.ts'
+import { summarizeMessage } from '../../src/emulator/mime-summary.ts'
+import { multipartBoundary, parseMultipart } from '../../src/emulator/multipart.ts'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 
@@ -60,10 +60,10 @@ describe('base64url', () => {
     const data = Uint8Array.from({ length: 256 }, (_, i) => i)
     const text = encodeBase64Url(data)
     expect(text).not.toMatch(/[+/=]/)
-    expect(decodeBase64Url(text)).toEqual(data)
-    expect(decodeBase64Url(`${text}==`.slice(0, text.length))).toEqual(data)
-    expect(decodeBase64Url('ab+/')).toBeUndefined()
-    expect(decodeBase64Url('YQ==')).toEqual(bytes('a'))
+    expect(decodeBase64Strict(text, 'base64url')).toEqual(data)
+    expect(decodeBase64Strict(`${text}==`.slice(0, text.length), 'base64url')).toEqual(data)
+    expect(decodeBase64Strict('ab+/', 'base64url')).toBeUndefined()
+    expect(decodeBase64Strict('YQ==', 'base64url')).toEqual(bytes('a'))
   })
 })
 

@@ -3,8 +3,9 @@
  * there, the generated admin token and API key are printed (to the terminal,
  * never to the structured log).
  */
+
+import { ConfigError } from '../app/config.ts'
 import type { Service } from './composition.ts'
-import { ConfigError } from './config.ts'
 
 export function printStartBanner(service: Service, port: number, print: (line: string) => void): void {
   const { config, sandbox } = service

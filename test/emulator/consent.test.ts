@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { createGoogleEmulator } from '../../../src/adapters/sandbox/emulator.ts'
-import { type RunningEmulator, startEmulator } from '../../support/emulator-server.ts'
+import { createGoogleEmulator } from '../../src/emulator/emulator.ts'
+import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 import { answerConsent, authorizationUrl, GMAIL_SEND, oauthClient, REDIRECT_URI } from './oauth-fixtures.ts'
 
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { coalescedWriter } from '../../src/app/sandbox-setup.ts'
+import { coalescedWriter } from '../../src/main/sandbox.ts'
 
 /** A write that records the state it read when it started and finishes when told to. */
 function controlledWrites(state: { value: number }) {

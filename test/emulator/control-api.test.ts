@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { type RunningEmulator, startEmulator } from '../../support/emulator-server.ts'
+import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 import { authorizationUrl, connectAccount, oauthClient } from './oauth-fixtures.ts'
 
 const MESSAGE = 'From: ann@example.com\r\nTo: bob@example.com\r\nSubject: Hi\r\n\r\nHello.\r\n'
