@@ -7,9 +7,9 @@
  * and reports how long the driver took to fail, or that it was still
  * waiting when we stopped watching.
  */
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net'
 import pg from 'pg'
 import postgres from 'postgres'
+import { closedPort, freezableProxy, silentServer } from '../test/support/tcp-faults.ts'
 import type { DriverName } from './pg-subjects.ts'
 
 export interface OutageFigure {
@@ -60,65 +60,6 @@ async function timed(query: () => Promise<unknown>, watchedMs: number) {
     return { failedAfterMs: performance.now() - started, error: text.trim().slice(0, 90) }
   } finally {
     clearTimeout(timer)
-  }
-}
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return (server.address() as { port: number }).port
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  const port = await listen(server)
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-/** Accepts TCP connections and never says a word. */
-async function silentServer() {
-  const sockets: Socket[] = []
-  const server = createServer((socket) => {
-    sockets.push(socket)
-    socket.on('error', () => {})
-  })
-  const port = await listen(server)
-  return {
-    port,
-    close() {
-      for (const socket of sockets) socket.destroy()
-      server.close()
-    },
-  }
-}
-
-/** A TCP proxy to the real server that can go silent: forwards nothing more, closes nothing. */
-async function freezableProxy(target: URL) {
-  const pairs: Array<[Socket, Socket]> = []
-  const server = createServer((client) => {
-    const upstream = tcpConnect(Number(target.port || 5432), target.hostname)
-    client.on('error', () => {})
-    upstream.on('error', () => {})
-    client.pipe(upstream)
-    upstream.pipe(client)
-    pairs.push([client, upstream])
-  })
-  const port = await listen(server)
-  return {
-    port,
-    freeze() {
-      for (const [client, upstream] of pairs) {
-        client.unpipe(upstream)
-        upstream.unpipe(client)
-        client.pause()
-        upstream.pause()
-      }
-    },
-    close() {
-      for (const pair of pairs) for (const socket of pair) socket.destroy()
-      server.close()
-    },
   }
 }
 

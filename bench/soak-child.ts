@@ -14,7 +14,7 @@ import type { Fault } from '../src/emulator/types.ts'
 import { connectAccount } from '../test/support/connect.ts'
 import { type RunningEmulator, startEmulator } from '../test/support/emulator-server.ts'
 import { freePort } from '../test/support/process.ts'
-import { BENCH_ENCRYPTION_KEY } from './support.ts'
+import { realModeEnv } from './support.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const NODE = join(ROOT, 'node_modules/.bin/node')
@@ -118,20 +118,6 @@ export async function startSoakService(options: {
     snapshot: () => void child.kill('SIGUSR2'),
     tail: () => output.lines().join('\n'),
     stop,
-  }
-}
-
-function realModeEnv(emulator: RunningEmulator): Record<string, string> {
-  const { endpoints } = emulator
-  return {
-    GOOGLE_CLIENT_ID: 'soak-client.apps.googleusercontent.com',
-    GOOGLE_CLIENT_SECRET: 'soak-client-secret',
-    GOOGLE_AUTH_URL: endpoints.authUrl,
-    GOOGLE_TOKEN_URL: endpoints.tokenUrl,
-    GOOGLE_REVOKE_URL: endpoints.revokeUrl,
-    GOOGLE_USERINFO_URL: endpoints.userinfoUrl,
-    GMAIL_API_URL: endpoints.gmailApiUrl,
-    TOKEN_ENCRYPTION_KEY: BENCH_ENCRYPTION_KEY,
   }
 }
 

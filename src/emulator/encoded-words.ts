@@ -3,8 +3,9 @@
  * text, for display. Adjacent words of one charset are joined before
  * decoding, since encoders may split a multi-byte character across them.
  */
+
+import { concatBytes } from '../domain/bytes.ts'
 import { checkBase64, decodeBase64 } from '../domain/mime/base64.ts'
-import { concatBytes } from './bytes.ts'
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g
 

@@ -3,8 +3,9 @@
  * subject, read from its header section (RFC 5322 §2.2, unfolded per §2.2.3,
  * encoded-words decoded per RFC 2047). Not a full MIME parser.
  */
+
+import { ascii, indexOfBytes } from '../domain/bytes.ts'
 import { parseAddressList } from './address-list.ts'
-import { ascii, indexOfBytes } from './bytes.ts'
 import { decodeEncodedWords } from './encoded-words.ts'
 
 export interface MessageSummary {

@@ -2,7 +2,7 @@
  * A `multipart/related` body (RFC 2387, syntax of RFC 2046 §5.1.1) as
  * googleapis-common builds it for uploads: JSON metadata, then the media.
  */
-import { ascii, indexOfBytes } from './bytes.ts'
+import { ascii, indexOfBytes } from '../domain/bytes.ts'
 
 export interface BodyPart {
   /** Header names lower-cased. */

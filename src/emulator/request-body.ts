@@ -3,7 +3,7 @@
  * and dropped (up to a hard ceiling), so that the client gets the 413
  * instead of a connection closed while it is still writing.
  */
-import { concatBytes } from './bytes.ts'
+import { concatBytes } from '../domain/bytes.ts'
 
 const DRAIN_CEILING = 256 * 1024 * 1024
 

@@ -54,30 +54,44 @@ async function spend(url: string, apiKey: string) {
   await fetch(`${url}/trpc/accounts.list`, { headers: { Authorization: `Bearer ${apiKey}` } })
 }
 
-describe('the typed client on a spent budget', () => {
-  let running: RunningService
-  const clientOf = (
-    options: Omit<Parameters<typeof createMailClient>[0], 'url' | 'apiKey'> = {},
-    apiKey = KEY,
-  ) => createMailClient({ url: `${running.url}/trpc`, apiKey, ...options })
-
+/**
+ * Starts a connected service (no pacing, no send wait) for the tests of the
+ * enclosing describe, and makes clients of it.
+ */
+function connectedService(env: Record<string, string>) {
+  let running: RunningService | undefined
+  const url = () => {
+    if (running === undefined) throw new Error('The service is not started before the tests run')
+    return running.url
+  }
   beforeAll(async () => {
-    // One call at once, then one a second.
     running = await startConnectedService({
-      API_KEYS: `${KEY},${READER_KEY}`,
-      API_RATE_LIMIT_PER_MINUTE: '60',
-      API_RATE_BURST: '1',
       GMAIL_SENDS_PER_MINUTE: '0',
       SEND_WAIT_MS: '0',
       LOG_LEVEL: 'info',
+      ...env,
     })
   })
   afterAll(async () => {
     await running?.stop()
   })
+  const clientOf = (
+    options: Omit<Parameters<typeof createMailClient>[0], 'url' | 'apiKey'> = {},
+    apiKey = KEY,
+  ) => createMailClient({ url: `${url()}/trpc`, apiKey, ...options })
+  return { url, clientOf }
+}
+
+describe('the typed client on a spent budget', () => {
+  // One call at once, then one a second.
+  const { url, clientOf } = connectedService({
+    API_KEYS: `${KEY},${READER_KEY}`,
+    API_RATE_LIMIT_PER_MINUTE: '60',
+    API_RATE_BURST: '1',
+  })
 
   it('retries TOO_MANY_REQUESTS after data.retryAfterMs, and the retried send is stored once', async () => {
-    await spend(running.url, KEY)
+    await spend(url(), KEY)
     const counting = countingFetch()
     const record = await clientOf({ fetch: counting.fetch }).mail.send.mutate(note('retried'))
     expect(record.status).toMatch(/^(queued|sending|sent)$/)
@@ -88,7 +102,7 @@ describe('the typed client on a spent budget', () => {
 
   it('gives TOO_MANY_REQUESTS back at once with retries: 0, or when the wait is longer than maxRetryDelayMs', async () => {
     for (const options of [{ retries: 0 }, { maxRetryDelayMs: 10 }]) {
-      await spend(running.url, KEY)
+      await spend(url(), KEY)
       const counting = countingFetch()
       const error = await refusal(clientOf({ fetch: counting.fetch, ...options }).accounts.list.query())
       expect(error.data).toMatchObject({ code: 'TOO_MANY_REQUESTS', httpStatus: 429 })
@@ -98,24 +112,7 @@ describe('the typed client on a spent budget', () => {
 })
 
 describe('the typed client', () => {
-  let running: RunningService
-  const clientOf = (
-    options: Omit<Parameters<typeof createMailClient>[0], 'url' | 'apiKey'> = {},
-    apiKey = KEY,
-  ) => createMailClient({ url: `${running.url}/trpc`, apiKey, ...options })
-
-  beforeAll(async () => {
-    running = await startConnectedService({
-      API_KEYS: KEY,
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      GMAIL_SENDS_PER_MINUTE: '0',
-      SEND_WAIT_MS: '0',
-      LOG_LEVEL: 'info',
-    })
-  })
-  afterAll(async () => {
-    await running?.stop()
-  })
+  const { clientOf } = connectedService({ API_KEYS: KEY, API_RATE_LIMIT_PER_MINUTE: '0' })
 
   it('retries HTTP 503 after Retry-After, and the send gets through once', async () => {
     const counting = countingFetch({ drain: 1, retryAfter: '1' })

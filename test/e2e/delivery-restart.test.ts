@@ -1,66 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ChildService, realModeEnv, startChildService } from '../support/child-service.ts'
+import { describe, expect, it } from 'vitest'
+import { restartableService } from '../support/child-fleet.ts'
 import { connectAccount } from '../support/connect.ts'
 import { messageIdOf, numbered, waitForFinal } from '../support/delivery-wait.ts'
-import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 
 const EMAIL = 'support@example.com'
 
 describe('a service process killed or stopped while sending', () => {
-  let emulator: RunningEmulator
-  let dataDir: string
-  let env: Record<string, string>
-  const children: ChildService[] = []
-
-  const start = async () => {
-    const child = await startChildService(env)
-    children.push(child)
-    return child
-  }
-  /** How many copies of each message Gmail received, by Message-ID. */
-  const copies = () => {
-    const counts = new Map<string, number>()
-    for (const message of emulator.emulator.control.mailbox()) {
-      const id = message.messageIdHeader ?? ''
-      counts.set(id, (counts.get(id) ?? 0) + 1)
-    }
-    return counts
-  }
-
-  beforeAll(async () => {
-    emulator = await startEmulator()
-    dataDir = await mkdtemp(join(tmpdir(), 'gmail-send-child-'))
-    env = {
-      ...realModeEnv(emulator.endpoints, dataDir),
-      GMAIL_SENDS_PER_MINUTE: '0',
-      SEND_WAIT_MS: '0',
-      RETRY_BASE_MS: '20',
-      RETRY_MAX_MS: '200',
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      SHUTDOWN_TIMEOUT_MS: '5000',
-    }
-  })
-  afterAll(async () => {
-    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL')
-    await Promise.all(children.map((child) => child.exited))
-    await emulator?.close()
-    await rm(dataDir, { recursive: true, force: true })
-  })
+  const fleet = restartableService('gmail-send-child-')
+  const { start, copies, children } = fleet
 
   it('sends every accepted message after a SIGKILL in the middle of 300 sends and a restart', async () => {
     const first = await start()
     const connected = await connectAccount({
       url: first.url,
       adminToken: first.adminToken,
-      control: emulator.emulator.control,
+      control: fleet.control,
       email: EMAIL,
     })
     expect(connected.callbackStatus).toBe(302)
     // Some sends are slow, so that the kill finds messages in every state, sending included.
-    emulator.emulator.control.setFaultRate('send', {
+    fleet.control.setFaultRate('send', {
       probability: 0.2,
       faults: [{ kind: 'delay', ms: 150 }],
     })
@@ -84,7 +43,7 @@ describe('a service process killed or stopped while sending', () => {
     if (!killed) first.process.kill('SIGKILL')
     expect((await first.exited).signal).toBe('SIGKILL')
     expect(accepted.length).toBeGreaterThanOrEqual(50)
-    emulator.emulator.control.setFaultRate('send', undefined)
+    fleet.control.setFaultRate('send', undefined)
 
     const second = await start()
     const records = await waitForFinal(second.client, accepted, { timeoutMs: 30_000 })
@@ -100,7 +59,7 @@ describe('a service process killed or stopped while sending', () => {
     expect(third.process.exitCode).toBeNull()
     const before = copies()
     // Every send takes a while: several are in flight when the signal comes.
-    emulator.emulator.control.setFaultRate('send', { probability: 1, faults: [{ kind: 'delay', ms: 200 }] })
+    fleet.control.setFaultRate('send', { probability: 1, faults: [{ kind: 'delay', ms: 200 }] })
     const batch = await third.client.mail.sendBatch.mutate({
       messages: Array.from({ length: 60 }, (_, index) => numbered(1000 + index)),
     })
@@ -108,12 +67,12 @@ describe('a service process killed or stopped while sending', () => {
     await new Promise((resolve) => setTimeout(resolve, 100))
     third.process.kill('SIGTERM')
     expect(await third.exited).toEqual({ code: 0, signal: null })
-    const sentBeforeRestart = emulator.emulator.control
+    const sentBeforeRestart = fleet.control
       .mailbox()
       .filter((message) => accepted.some((id) => message.messageIdHeader === messageIdOf(id))).length
     expect(sentBeforeRestart).toBeGreaterThan(0)
     expect(sentBeforeRestart).toBeLessThan(accepted.length)
-    emulator.emulator.control.setFaultRate('send', undefined)
+    fleet.control.setFaultRate('send', undefined)
 
     const fourth = await start()
     const records = await waitForFinal(fourth.client, accepted, { timeoutMs: 30_000 })

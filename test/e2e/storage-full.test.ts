@@ -6,6 +6,7 @@
  * message reaches Gmail exactly once, a restart included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { copiesByMessageId } from '../support/child-fleet.ts'
 import { realModeEnv } from '../support/child-service.ts'
 import { connectAccount } from '../support/connect.ts'
 import { listAll, messageIdOf, numbered, waitFor, waitForFinal } from '../support/delivery-wait.ts'
@@ -94,15 +95,7 @@ describe.skipIf(unavailable !== undefined)('a full disk under DATA_DIR', () => {
       headers: { Authorization: `Bearer ${running.apiKey}`, 'Content-Type': 'application/json' },
       body: JSON.stringify(input),
     })
-  /** How many copies of each message Gmail received, by Message-ID. */
-  const copies = () => {
-    const counts = new Map<string, number>()
-    for (const message of emulator.emulator.control.mailbox()) {
-      const id = message.messageIdHeader ?? ''
-      counts.set(id, (counts.get(id) ?? 0) + 1)
-    }
-    return counts
-  }
+  const copies = () => copiesByMessageId(emulator)
 
   beforeAll(async () => {
     const mounted = await mountSmallDisk(8 * MiB)

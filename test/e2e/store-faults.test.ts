@@ -4,36 +4,26 @@
  * cut short or altered is failed with BODY_DAMAGED instead of sent, and a cut
  * history line is logged at warn with its file and line.
  */
-import { appendFile, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { appendFile, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ChildService, realModeEnv, startChildService } from '../support/child-service.ts'
+import { describe, expect, it } from 'vitest'
+import { restartableService } from '../support/child-fleet.ts'
+import type { ChildService } from '../support/child-service.ts'
 import { connectAccount } from '../support/connect.ts'
 import { messageIdOf, numbered, waitFor, waitForFinal } from '../support/delivery-wait.ts'
-import { type RunningEmulator, startEmulator } from '../support/emulator-server.ts'
 
 const EMAIL = 'support@example.com'
 
 describe('a service process started on damaged store files', () => {
-  let emulator: RunningEmulator
-  let dataDir: string
-  let env: Record<string, string>
-  const children: ChildService[] = []
+  const fleet = restartableService('gmail-send-store-', { RETRY_BASE_MS: '200', RETRY_MAX_MS: '400' })
+  const { start, children } = fleet
 
-  const start = async () => {
-    const child = await startChildService(env)
-    children.push(child)
-    return child
-  }
   const stop = async (child: ChildService) => {
     child.process.kill('SIGTERM')
     expect((await child.exited).code).toBe(0)
   }
   /** Copies Gmail received of the message with this service id. */
-  const copiesOf = (id: string) =>
-    emulator.emulator.control.mailbox().filter((message) => message.messageIdHeader === messageIdOf(id))
-      .length
+  const copiesOf = (id: string) => fleet.copies().get(messageIdOf(id)) ?? 0
   const warnings = (child: ChildService) =>
     child.stdout
       .filter((line) => line.startsWith('{'))
@@ -41,7 +31,7 @@ describe('a service process started on damaged store files', () => {
       .filter((record) => record.level === 'warn')
   /** Accepts messages that Gmail refuses with 503 (until the faults are cleared): they stay unsent. */
   const acceptUnsent = async (child: ChildService, from: number, count: number) => {
-    emulator.emulator.control.setFaultRate('send', {
+    fleet.control.setFaultRate('send', {
       probability: 1,
       faults: [{ kind: 'status', status: 503 }],
     })
@@ -61,41 +51,23 @@ describe('a service process started on damaged store files', () => {
     return ids
   }
 
-  beforeAll(async () => {
-    emulator = await startEmulator()
-    dataDir = await mkdtemp(join(tmpdir(), 'gmail-send-store-'))
-    env = {
-      ...realModeEnv(emulator.endpoints, dataDir),
-      GMAIL_SENDS_PER_MINUTE: '0',
-      SEND_WAIT_MS: '0',
-      RETRY_BASE_MS: '200',
-      RETRY_MAX_MS: '400',
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      SHUTDOWN_TIMEOUT_MS: '5000',
-    }
-  })
-  afterAll(async () => {
-    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL')
-    await Promise.all(children.map((child) => child.exited))
-    await emulator?.close()
-    await rm(dataDir, { recursive: true, force: true })
-  })
-
   it('sends every accepted message, once, after outbox.json was removed while it was stopped', async () => {
     const first = await start()
     await connectAccount({
       url: first.url,
       adminToken: first.adminToken,
-      control: emulator.emulator.control,
+      control: fleet.control,
       email: EMAIL,
     })
     const [sentBefore] = await first.client.mail.sendBatch.mutate({ messages: [numbered(0)] })
     await waitForFinal(first.client, [sentBefore!.id])
     const waiting = await acceptUnsent(first, 1, 3)
     await stop(first)
-    emulator.emulator.control.setFaultRate('send', undefined)
-    await rm(join(dataDir, 'outbox.json'))
-    expect((await readdir(join(dataDir, 'messages'))).filter((name) => name.endsWith('.eml'))).toHaveLength(3)
+    fleet.control.setFaultRate('send', undefined)
+    await rm(join(fleet.dataDir, 'outbox.json'))
+    expect(
+      (await readdir(join(fleet.dataDir, 'messages'))).filter((name) => name.endsWith('.eml')),
+    ).toHaveLength(3)
 
     const second = await start()
     const records = await waitForFinal(second.client, waiting)
@@ -114,16 +86,16 @@ describe('a service process started on damaged store files', () => {
     const second = children.at(-1)!
     const [cut, flipped, intact] = await acceptUnsent(second, 10, 3)
     await stop(second)
-    emulator.emulator.control.setFaultRate('send', undefined)
-    const bodyOf = (id: string | undefined) => join(dataDir, 'messages', `${id}.eml`)
+    fleet.control.setFaultRate('send', undefined)
+    const bodyOf = (id: string | undefined) => join(fleet.dataDir, 'messages', `${id}.eml`)
     const size = (await readFile(bodyOf(cut))).length
     await truncate(bodyOf(cut), 300)
     const bytes = await readFile(bodyOf(flipped))
     bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0x01
     await writeFile(bodyOf(flipped), bytes)
-    const [segment] = await readdir(join(dataDir, 'history'))
-    const lines = (await readFile(join(dataDir, 'history', segment!), 'utf8')).split('\n').length
-    await appendFile(join(dataDir, 'history', segment!), '{"seq":999,"id":"cut-short","acc')
+    const [segment] = await readdir(join(fleet.dataDir, 'history'))
+    const lines = (await readFile(join(fleet.dataDir, 'history', segment!), 'utf8')).split('\n').length
+    await appendFile(join(fleet.dataDir, 'history', segment!), '{"seq":999,"id":"cut-short","acc')
 
     const third = await start()
     const [cutRecord, flippedRecord, intactRecord] = await waitForFinal(third.client, [

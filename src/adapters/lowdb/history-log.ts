@@ -6,6 +6,7 @@
  */
 import { chmod, open } from 'node:fs/promises'
 import { join } from 'node:path'
+import { concatBytes } from '../../domain/bytes.ts'
 import { ServiceError } from '../../domain/errors.ts'
 import {
   fsyncDirectory,
@@ -90,7 +91,7 @@ export class HistoryLog {
       locations.push({ segment, offset, length: line.length })
       offset += line.length + 1
     }
-    await writeFileReplacing(join(this.#folder, segment), concat(parts, offset))
+    await writeFileReplacing(join(this.#folder, segment), concatBytes(parts, offset))
     return locations
   }
 
@@ -126,7 +127,7 @@ export class HistoryLog {
       if (created) await chmod(path, PRIVATE_FILE_MODE)
       start = (await handle.stat()).size
       await handle.appendFile(
-        concat(
+        concatBytes(
           lines.map((line) => line.bytes),
           total,
         ),
@@ -180,14 +181,4 @@ export class HistoryLog {
     }
     return result
   }
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const part of parts) {
-    bytes.set(part, offset)
-    offset += part.length
-  }
-  return bytes
 }

@@ -4,15 +4,13 @@
  * and which history segment holds which message. Each change touches a few
  * sorted arrays near their end, whatever the size of the history.
  *
- * It holds every finished message of the retention, so it keeps little of
- * each: one flat record (`Slot`, about 450 bytes with its map entries
- * against 730 before, measured with 10k messages) whose account, status and
- * segment strings are shared, and which serves as its own sort key. Lookups
+ * Each message is kept as one compact `Slot` (see `outbox-slot.ts`). Lookups
  * that only look back a day forget what is older than `RECENT_MS`:
  * idempotency keys (the window is 24 h) and send times (pacing counts the
  * last 24 h).
  */
-import { MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
+import { MAIL_STATUSES, type MailStatus } from '../../domain/mail/record.ts'
+import { type IndexedMessage, messageOf, type Slot, SlotMaker } from './outbox-slot.ts'
 import {
   compareNumbers,
   compareOrderKeys,
@@ -21,6 +19,8 @@ import {
   type OrderKey,
   removeSorted,
 } from './sorted.ts'
+
+export { type HistoryLocation, type IndexedMessage, indexedMessage } from './outbox-slot.ts'
 
 /**
  * How far back, from the newest one, idempotency keys and send times are
@@ -31,48 +31,6 @@ export const RECENT_MS = 25 * 3_600_000
 /** Pruning waits until this much more than `RECENT_MS` is old, so that it runs in batches. */
 const PRUNE_SLACK_MS = 3_600_000
 
-/** Where a finished version sits in the history: a byte range of one segment file. */
-export interface HistoryLocation {
-  segment: string
-  offset: number
-  length: number
-}
-
-/** What the store knows of a message without reading a file. */
-export interface IndexedMessage {
-  id: string
-  account: string
-  status: MailStatus
-  createdAt: number
-  updatedAt: number
-  sentAt?: number
-  idempotencyKey?: string
-  /** Version number of the current state (see `StoredVersion`). */
-  seq: number
-  /** Unfinished messages are kept whole (the live file holds them anyway); finished ones point into history. */
-  place: { kind: 'live'; entry: OutboxEntry } | ({ kind: 'history' } & HistoryLocation)
-}
-
-/**
- * What the index keeps of a message: one flat object of a single shape
- * (fields never added or removed), also used as its key in the sorted
- * arrays and the idempotency map.
- */
-interface Slot extends OrderKey {
-  account: string
-  status: MailStatus
-  updatedAt: number
-  sentAt: number | undefined
-  idempotencyKey: string | undefined
-  seq: number
-  /** Set while unfinished. */
-  entry: OutboxEntry | undefined
-  /** Set once in the history. */
-  segment: string | undefined
-  offset: number
-  length: number
-}
-
 export class OutboxIndex {
   readonly #messages = new Map<string, Slot>()
   readonly #all: Slot[] = []
@@ -82,13 +40,12 @@ export class OutboxIndex {
   #newestKeyed = Number.NEGATIVE_INFINITY
   readonly #sentTimes = new Map<string, number[]>()
   readonly #segments = new Map<string, Set<string>>()
-  /** One copy of each account and segment name, shared by every slot. */
-  readonly #names = new Map<string, string>()
+  readonly #slots = new SlotMaker()
 
   /** Builds the index in one pass, sorting once rather than inserting one by one. */
   static build(messages: Iterable<IndexedMessage>): OutboxIndex {
     const index = new OutboxIndex()
-    for (const message of messages) index.#add(index.#slotOf(message), false)
+    for (const message of messages) index.#add(index.#slots.slotOf(message), false)
     index.#all.sort(compareOrderKeys)
     for (const keys of index.#byStatus.values()) keys.sort(compareOrderKeys)
     for (const times of index.#sentTimes.values()) {
@@ -111,7 +68,7 @@ export class OutboxIndex {
   /** Inserts or replaces the message. */
   put(message: IndexedMessage): void {
     this.delete(message.id)
-    this.#add(this.#slotOf(message), true)
+    this.#add(this.#slots.slotOf(message), true)
   }
 
   delete(id: string): void {
@@ -230,51 +187,6 @@ export class OutboxIndex {
       slot.idempotencyKey = undefined
     }
   }
-
-  #slotOf(message: IndexedMessage): Slot {
-    const history = message.place.kind === 'history' ? message.place : undefined
-    return {
-      createdAt: message.createdAt,
-      id: message.id,
-      account: this.#shared(message.account),
-      status: MAIL_STATUSES.find((status) => status === message.status) ?? message.status,
-      updatedAt: message.updatedAt,
-      sentAt: message.sentAt,
-      idempotencyKey: message.idempotencyKey,
-      seq: message.seq,
-      entry: message.place.kind === 'live' ? message.place.entry : undefined,
-      segment: history === undefined ? undefined : this.#shared(history.segment),
-      offset: history?.offset ?? 0,
-      length: history?.length ?? 0,
-    }
-  }
-
-  #shared(name: string): string {
-    const known = this.#names.get(name)
-    if (known !== undefined) return known
-    this.#names.set(name, name)
-    return name
-  }
-}
-
-/** The message as callers see it (made on each lookup; the slot stays flat). */
-function messageOf(slot: Slot): IndexedMessage {
-  const place: IndexedMessage['place'] =
-    slot.entry !== undefined
-      ? { kind: 'live', entry: slot.entry }
-      : { kind: 'history', segment: slot.segment!, offset: slot.offset, length: slot.length }
-  const message: IndexedMessage = {
-    id: slot.id,
-    account: slot.account,
-    status: slot.status,
-    createdAt: slot.createdAt,
-    updatedAt: slot.updatedAt,
-    seq: slot.seq,
-    place,
-  }
-  if (slot.sentAt !== undefined) message.sentAt = slot.sentAt
-  if (slot.idempotencyKey !== undefined) message.idempotencyKey = slot.idempotencyKey
-  return message
 }
 
 /** Drops the times `RECENT_MS` before the newest, once the oldest is `slack` past that. */
@@ -282,27 +194,4 @@ function pruneTimes(times: number[], slack: number): void {
   const newest = times.at(-1)
   if (newest === undefined || times[0]! >= newest - RECENT_MS - slack) return
   times.splice(0, lowerBound(times, newest - RECENT_MS, compareNumbers))
-}
-
-/** The index entry of an entry, at `place`. */
-export function indexedMessage(
-  entry: Pick<
-    OutboxEntry,
-    'id' | 'account' | 'status' | 'createdAt' | 'updatedAt' | 'sentAt' | 'idempotencyKey'
-  >,
-  seq: number,
-  place: IndexedMessage['place'],
-): IndexedMessage {
-  const message: IndexedMessage = {
-    id: entry.id,
-    account: entry.account,
-    status: entry.status,
-    createdAt: entry.createdAt,
-    updatedAt: entry.updatedAt,
-    seq,
-    place,
-  }
-  if (entry.sentAt !== undefined) message.sentAt = entry.sentAt
-  if (entry.idempotencyKey !== undefined) message.idempotencyKey = entry.idempotencyKey
-  return message
 }

@@ -4,42 +4,23 @@
  * SERVICE_UNAVAILABLE naming host and port and never the password; a wrong
  * database is CONFIG; a reachable one runs with the configured timeouts.
  */
-import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatError, toTrpcError } from '../../../src/adapters/http/trpc/errors.ts'
 import { connectPostgres, openPostgres, unavailableError } from '../../../src/adapters/postgres/connect.ts'
 import { isServiceError, type ServiceError } from '../../../src/domain/errors.ts'
 import { describePostgres, useTestDatabase } from '../../support/postgres.ts'
+import { closedPort, freezableProxy, silentServer } from '../../support/tcp-faults.ts'
 
 const closers: Array<() => void> = []
 afterEach(() => {
   for (const close of closers.splice(0)) close()
 })
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return (server.address() as { port: number }).port
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  const port = await listen(server)
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-/** Accepts connections and never answers. */
-async function silentServer(): Promise<number> {
-  const sockets: Socket[] = []
-  const server = createServer((socket) => {
-    sockets.push(socket)
-    socket.on('error', () => {})
-  })
-  closers.push(() => {
-    for (const socket of sockets) socket.destroy()
-    server.close()
-  })
-  return await listen(server)
+/** Accepts connections and never answers (closed after the test). */
+async function silentPort(): Promise<number> {
+  const silent = await silentServer()
+  closers.push(silent.close)
+  return silent.port
 }
 
 async function refusal(promise: Promise<unknown>): Promise<ServiceError> {
@@ -66,7 +47,7 @@ describe('connectPostgres when the database cannot be reached', () => {
   })
 
   it('gives up on a server that never answers after the connect timeout', async () => {
-    const port = await silentServer()
+    const port = await silentPort()
     const error = await refusal(
       connectPostgres(`postgres://127.0.0.1:${port}/mail`, { connectTimeoutMs: 300 }),
     )
@@ -110,32 +91,6 @@ describe('connectPostgres when the database cannot be reached', () => {
   })
 })
 
-/** A TCP proxy to the real server that can go silent: forwards nothing more and closes nothing. */
-async function freezableProxy(target: URL) {
-  const pairs: Array<[Socket, Socket]> = []
-  const server = createServer((client) => {
-    const upstream = tcpConnect(Number(target.port || 5432), target.hostname)
-    for (const socket of [client, upstream]) socket.on('error', () => {})
-    client.pipe(upstream)
-    upstream.pipe(client)
-    pairs.push([client, upstream])
-  })
-  const port = await listen(server)
-  closers.push(() => {
-    for (const pair of pairs) for (const socket of pair) socket.destroy()
-    server.close()
-  })
-  return {
-    port,
-    freeze() {
-      for (const [client, upstream] of pairs) {
-        client.unpipe(upstream)
-        upstream.unpipe(client)
-      }
-    },
-  }
-}
-
 describePostgres('connectPostgres with a reachable database', () => {
   const db = useTestDatabase()
 
@@ -165,6 +120,7 @@ describePostgres('connectPostgres with a reachable database', () => {
   it('gives up on a query when the network goes silent mid-session, as SERVICE_UNAVAILABLE', async () => {
     const url = new URL(db.url)
     const proxy = await freezableProxy(url)
+    closers.push(proxy.close)
     const viaProxy = new URL(db.url)
     viaProxy.hostname = '127.0.0.1'
     viaProxy.port = String(proxy.port)

@@ -1,4 +1,4 @@
-/** Byte-array helpers that Buffer would give, written for Web runtimes. */
+/** Byte-array helpers that Buffer would give, written for Web runtimes (no I/O). */
 
 /** Index of `needle` in `haystack` at or after `from`, or -1. */
 export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
@@ -13,8 +13,11 @@ export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0)
   return -1
 }
 
-export function concatBytes(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0)
+/** The chunks one after the other in one new array; `total` is their length, when the caller knows it. */
+export function concatBytes(
+  chunks: readonly Uint8Array[],
+  total = chunks.reduce((sum, chunk) => sum + chunk.length, 0),
+): Uint8Array {
   const out = new Uint8Array(total)
   let offset = 0
   for (const chunk of chunks) {
