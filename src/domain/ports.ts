@@ -3,6 +3,7 @@
  * implement them; tests swap in the fakes of `test/fakes`.
  */
 import type { Account, GrantedTokens } from './credentials/account.ts'
+import type { PacingLimits } from './delivery/pacing.ts'
 import type { MailStatus, OutboxEntry } from './mail/record.ts'
 
 /** The time, injected so that the domain and tests never read a real clock. */
@@ -87,4 +88,29 @@ export interface OutboxRepository {
   /** Epoch ms of every send by `account` since `since`, for the daily budget. */
   sentSince(account: string, since: number): Promise<number[]>
   countByStatus(): Promise<Record<MailStatus, number>>
+}
+
+/** A reservation of one send: when it may go, or why not today. */
+export type SendReservation =
+  | { granted: true /** Epoch ms when the send may go (the caller waits, outside the store). */; at: number }
+  | { granted: false; reason: 'daily_limit' /** Epoch ms when to ask again. */; retryAt: number }
+
+/**
+ * Gmail's per-account send quota, shared by every process on one store: the
+ * reservations of all replicas for one account together keep `perMinute`
+ * (GCRA, burst included; see `delivery/gcra.ts`) and `perDay` (a rolling
+ * 24 h), decided atomically with the store's clock. A reservation is never
+ * held during the Gmail call: it only says when the send may go.
+ */
+export interface SendQuotaPort {
+  /**
+   * Reserves the next send of `messageId` as `account`. A granted slot counts
+   * towards the daily budget at once (a message once: a retry of it is not
+   * counted again); a refusal reserves nothing.
+   */
+  reserve(request: { account: string; messageId: string; limits: PacingLimits }): Promise<SendReservation>
+  /** A 429's Retry-After: no reservation of `account` on any replica goes before `untilMs`. */
+  block(account: string, untilMs: number, limits: PacingLimits): Promise<void>
+  /** Sends counted for `account` in the last 24 h. */
+  sentToday(account: string): Promise<number>
 }
