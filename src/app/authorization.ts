@@ -2,17 +2,17 @@
  * The admin's authorization of a Google account: the start (`/oauth/login`)
  * and the callback (`/oauth/callback`), with single-use, expiring `state`
  * bound to the browser, and PKCE (RFC 7636). A failure changes no stored
- * credential. See RFC 9700 §2.1 and §4.7.
+ * credential. See RFC 9700 §2.1 and §4.7. Logins in progress live in
+ * `AuthorizationStates`, so that one started on a replica finishes on any.
  */
 import { decideCallback } from '../domain/credentials/callback.ts'
 import { ServiceError } from '../domain/errors.ts'
-import type { Clock, OAuthPort } from '../domain/ports.ts'
+import type { AuthorizationStates, Clock, OAuthPort, PendingAuthorization } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
 import type { Logger } from './logger.ts'
 
 /** How long a started authorization may take (the contract's 10 minutes). */
 export const STATE_LIFETIME_MS = 10 * 60_000
-const MAX_PENDING = 1_000
 
 export interface StartedAuthorization {
   url: string
@@ -43,39 +43,28 @@ export interface Authorization {
   complete(query: CallbackQuery): Promise<CallbackResult>
 }
 
-interface Pending {
-  codeVerifier: string
-  createdAt: number
-  loginHint?: string
-}
-
 export function createAuthorization(deps: {
   oauth: OAuthPort
   accounts: AccountService
   clock: Clock
   logger: Logger
+  /** Logins in progress: in memory for one process, in the database for a fleet. */
+  states: AuthorizationStates
   newState: () => string
   /** Sends held mail once an account is connected again; returns how many. */
   onConnected: (email: string) => Promise<number>
 }): Authorization {
-  const pending = new Map<string, Pending>()
-  const sweep = (now: number) => {
-    for (const [state, item] of pending) if (now - item.createdAt > STATE_LIFETIME_MS) pending.delete(state)
-    while (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value as string)
-  }
-
   const start = async (options: { loginHint?: string }): Promise<StartedAuthorization> => {
     const now = deps.clock.now()
-    sweep(now)
     const { codeVerifier, codeChallenge } = await deps.oauth.createCodeVerifier()
     const state = deps.newState()
-    const item: Pending = { codeVerifier, createdAt: now }
+    const item: PendingAuthorization = { codeVerifier, createdAt: now }
     const request: { state: string; codeChallenge: string; loginHint?: string } = { state, codeChallenge }
     if (options.loginHint !== undefined) {
       item.loginHint = options.loginHint
       request.loginHint = options.loginHint
     }
-    pending.set(state, item)
+    await deps.states.put(state, item, now + STATE_LIFETIME_MS)
     return { url: deps.oauth.authorizationUrl(request), state }
   }
 
@@ -84,14 +73,10 @@ export function createAuthorization(deps: {
 
     async complete(query) {
       const now = deps.clock.now()
-      const item = query.state === undefined ? undefined : pending.get(query.state)
-      // Single use: whatever happens next, this state is spent.
-      if (query.state !== undefined) pending.delete(query.state)
+      // Single use: whatever happens next, this state is spent (on every replica).
+      const item = query.state === undefined ? undefined : await deps.states.take(query.state, now)
       const stateOk =
-        item !== undefined &&
-        query.cookieState !== undefined &&
-        query.cookieState === query.state &&
-        now - item.createdAt <= STATE_LIFETIME_MS
+        item !== undefined && query.cookieState !== undefined && query.cookieState === query.state
       if (!stateOk) {
         return {
           kind: 'failed',

@@ -60,6 +60,16 @@ const envSchema = z.object({
   TRUSTED_PROXIES: list.optional(),
   CORS_ORIGINS: list.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a URL like postgres://user@host:5432/database')
+    .optional(),
+  REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ : -')
+    .optional(),
+  CLAIM_LEASE_MS: integer(1_000, 3_600_000).default(60_000),
+  FLEET_POLL_MS: integer(50, 60_000).default(2_000),
 })
 
 export interface GoogleClientConfig {
@@ -107,6 +117,14 @@ export interface Config {
   trustedProxies: string[]
   corsOrigins: string[]
   logLevel: LogLevel
+  /** PostgreSQL mode: everything shared lives there, and several replicas may run. Absent: lowdb in DATA_DIR. */
+  databaseUrl?: string
+  /** This replica's name in claims; default host name, process id and a random suffix. */
+  replicaId?: string
+  /** How long a claim on a message lasts unless renewed (PostgreSQL mode). */
+  claimLeaseMs: number
+  /** How often a replica looks for due mail when no signal came (PostgreSQL mode). */
+  fleetPollMs: number
 }
 
 export class ConfigError extends Error {
@@ -207,7 +225,11 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: e.TRUSTED_PROXIES ?? [],
     corsOrigins: e.CORS_ORIGINS ?? [],
     logLevel: e.LOG_LEVEL,
+    claimLeaseMs: e.CLAIM_LEASE_MS,
+    fleetPollMs: e.FLEET_POLL_MS,
   }
+  if (e.DATABASE_URL !== undefined) config.databaseUrl = e.DATABASE_URL
+  if (e.REPLICA_ID !== undefined) config.replicaId = e.REPLICA_ID
   if (!sandbox) config.google = { clientId: e.GOOGLE_CLIENT_ID!, clientSecret: e.GOOGLE_CLIENT_SECRET! }
   if (e.API_KEYS !== undefined && e.API_KEYS.length > 0) config.apiKeys = e.API_KEYS
   if (e.ADMIN_TOKEN !== undefined) config.adminToken = e.ADMIN_TOKEN

@@ -3,12 +3,13 @@
  * delivery), and look up, list, cancel and retry accepted messages.
  */
 import { badRequest, type FieldIssue, isServiceError, ServiceError } from '../domain/errors.ts'
+import { foldRepeatedKeys, IDEMPOTENCY_WINDOW_MS } from '../domain/mail/idempotency.ts'
 import type { MailInput } from '../domain/mail/input.ts'
 import type { MailStatus, OutboxEntry } from '../domain/mail/record.ts'
-import type { Clock, OutboxPage, OutboxRepository } from '../domain/ports.ts'
+import type { AcceptResult, Clock, OutboxPage, OutboxRepository } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
 import type { DeliveryEngine } from './delivery/engine.ts'
-import { IDEMPOTENCY_WINDOW_MS, prepareMessage } from './prepare-message.ts'
+import { prepareMessage } from './prepare-message.ts'
 import type { StorageGuard } from './storage-guard.ts'
 
 export interface MailService {
@@ -34,9 +35,6 @@ export interface MailServiceDeps {
 
 export function createMailService(deps: MailServiceDeps): MailService {
   const { outbox, delivery, clock } = deps
-  // Keyed accepts run one at a time, so that racing calls with one key make one message.
-  let keyedChain: Promise<unknown> = Promise.resolve()
-
   const accept = async (inputs: MailInput[], pathPrefix: (index: number) => string) => {
     const prepared: Array<{ entry: OutboxEntry; raw: Uint8Array }> = []
     const issues: FieldIssue[] = []
@@ -65,46 +63,24 @@ export function createMailService(deps: MailServiceDeps): MailService {
     }
     if (issues.length > 0) throw badRequest('Some messages are not valid; none was accepted', issues)
 
-    const run = async () => {
-      const now = clock.now()
-      const results: Array<{ entry: OutboxEntry; replayed: boolean }> = []
-      const fresh: Array<{ entry: OutboxEntry; raw: Uint8Array }> = []
-      const byKey = new Map<string, OutboxEntry>()
-      for (const item of prepared) {
-        const key = item.entry.idempotencyKey
-        if (key !== undefined) {
-          const earlier =
-            byKey.get(key) ?? (await outbox.findByIdempotencyKey(key, now - IDEMPOTENCY_WINDOW_MS))
-          if (earlier) {
-            if (earlier.inputHash !== item.entry.inputHash) {
-              throw new ServiceError(
-                'CONFLICT',
-                `The idempotency key ${JSON.stringify(key)} was used in the last 24 hours with a different message`,
-              )
-            }
-            results.push({ entry: delivery.live(earlier.id) ?? earlier, replayed: true })
-            continue
-          }
-          byKey.set(key, item.entry)
-        }
-        fresh.push(item)
-        results.push({ entry: item.entry, replayed: false })
-      }
-      if (fresh.length > 0) {
-        await deps.storage?.assertRoomForNewMail()
-        await outbox.accept(fresh).catch((caught: unknown) => {
-          deps.storage?.writeFailed()
-          throw caught
-        })
-      }
-      for (const item of fresh) delivery.enqueue(item.entry)
-      return results
-    }
-    const keyed = prepared.some((item) => item.entry.idempotencyKey !== undefined)
-    if (!keyed) return run()
-    const next = keyedChain.then(run, run)
-    keyedChain = next.catch(() => undefined)
-    return next
+    // Repeats of one key within the call fold into its first message; the
+    // store decides the rest atomically (a unique key, on every replica).
+    const { unique, sameAs } = foldRepeatedKeys(prepared)
+    const now = clock.now()
+    await deps.storage?.assertRoomForNewMail()
+    const stored = await outbox
+      .accept(unique, { idempotencySince: now - IDEMPOTENCY_WINDOW_MS })
+      .catch((caught: unknown) => {
+        deps.storage?.writeFailed()
+        throw caught
+      })
+    for (const result of stored) if (!result.replayed) delivery.enqueue(result.entry)
+    return sameAs.map((index, position): AcceptResult => {
+      const result = stored[index]!
+      // A repeat within the call is a replay of its first message.
+      const replayed = result.replayed || sameAs.indexOf(index) !== position
+      return { entry: (replayed ? delivery.live(result.entry.id) : undefined) ?? result.entry, replayed }
+    })
   }
 
   const current = async (id: string): Promise<OutboxEntry> => {
@@ -113,7 +89,7 @@ export function createMailService(deps: MailServiceDeps): MailService {
     return entry
   }
 
-  const settle = async (results: Array<{ entry: OutboxEntry; replayed: boolean }>) => {
+  const settle = async (results: AcceptResult[]) => {
     await Promise.all(
       results
         .filter((result) => !result.replayed)

@@ -14,8 +14,6 @@ import type { Clock } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
 import { hashMailInput, sha256Hex } from './input-hash.ts'
 
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
-
 /** A placeholder sender so that input errors are reported before a missing account. */
 const NO_DEFAULT: Mailbox = { address: 'default-account@invalid' }
 

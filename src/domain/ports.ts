@@ -5,6 +5,7 @@
 import type { Account, GrantedTokens } from './credentials/account.ts'
 import type { PacingLimits } from './delivery/pacing.ts'
 import type { MailStatus, OutboxEntry } from './mail/record.ts'
+import type { MailEvent } from './mail/transition.ts'
 
 /** The time, injected so that the domain and tests never read a real clock. */
 export interface Clock {
@@ -51,11 +52,22 @@ export interface OAuthPort {
   revoke(token: string): Promise<void>
 }
 
-/** Connected accounts and their (plaintext, in this interface) credentials. */
+/**
+ * Connected accounts and their (plaintext, in this interface) credentials.
+ * Emails are keys in lower case: `get` finds an account whatever the case
+ * asked, `save` stores the email lower-cased. Stores keep tokens sealed,
+ * never in clear. The contract suite (test/contracts/account-repository.contract.ts)
+ * holds the fake, lowdb and PostgreSQL to the same rules.
+ */
 export interface AccountRepository {
+  /** Every account, ordered by email. */
   list(): Promise<Account[]>
   get(email: string): Promise<Account | undefined>
-  /** Inserts or replaces the account, durably. */
+  /**
+   * Inserts or replaces the account, durably. Saving a default account
+   * takes the flag from any other in the same atomic step: at most one
+   * account is ever the default.
+   */
   save(account: Account): Promise<void>
 }
 
@@ -64,13 +76,33 @@ export interface OutboxPage {
   nextCursor?: string
 }
 
+/** What acceptance did with one message: stored it, or found it already accepted under its idempotency key. */
+export interface AcceptResult {
+  /** The stored message: the new one, or the earlier one with the same key (`replayed`). */
+  entry: OutboxEntry
+  replayed: boolean
+}
+
 /**
  * The durable outbox: live messages, finished history, and raw bodies.
- * Every method that resolves has put its change on disk (fsync).
+ * Every method that resolves has put its change on disk (fsync), or in
+ * PostgreSQL committed it.
  */
 export interface OutboxRepository {
-  /** Stores new messages with their raw bodies, all or none. */
-  accept(messages: Array<{ entry: OutboxEntry; raw: Uint8Array }>): Promise<void>
+  /**
+   * Stores new messages with their raw bodies, all or none, in one atomic
+   * step with their idempotency keys: a message whose `idempotencyKey` was
+   * accepted at or after `idempotencySince` (epoch ms) is not stored again;
+   * its result is the earlier message (`replayed`) when the `inputHash`
+   * matches, and the whole call throws CONFLICT (nothing stored) when it
+   * does not. Keys are unique on the store, not by a lock in one process:
+   * two replicas racing with one key make one message. The messages given
+   * carry distinct keys (the caller folds repeats within one call).
+   */
+  accept(
+    messages: Array<{ entry: OutboxEntry; raw: Uint8Array }>,
+    options?: { idempotencySince?: number },
+  ): Promise<AcceptResult[]>
   /** Replaces the stored state of a message (status change, attempt, ...). */
   update(entry: OutboxEntry): Promise<void>
   get(id: string): Promise<OutboxEntry | undefined>
@@ -88,6 +120,85 @@ export interface OutboxRepository {
   /** Epoch ms of every send by `account` since `since`, for the daily budget. */
   sentSince(account: string, since: number): Promise<number[]>
   countByStatus(): Promise<Record<MailStatus, number>>
+}
+
+/** When an account's next message becomes claimable. */
+export interface AccountWork {
+  account: string
+  /** Epoch ms by the store's clock; at or before `now` means work is due. */
+  nextAt: number
+}
+
+/**
+ * Claims: how many replicas share one outbox. A replica claims due messages
+ * with a lease, renews it while it works, and records the outcome only
+ * while it still holds the claim; a lease not renewed (a replica killed)
+ * expires and the message is claimable again. Every change goes through the
+ * domain's `transition` (`domain/mail/transition.ts`) under the message's
+ * lock; `now` is the store's clock (PostgreSQL's `now()`), one for the
+ * fleet. The contract suite (test/contracts/outbox.contract.ts) holds the
+ * fakes, lowdb and PostgreSQL to the same rules.
+ */
+export interface OutboxClaims {
+  /** The store's clock, epoch ms. */
+  now(): Promise<number>
+  /**
+   * Claims up to `limit` claimable messages of `account` for `owner`
+   * (`domain/mail/claim.ts` `isClaimable`), oldest acceptance first, skipping
+   * any another replica is claiming at that moment; each is moved by the
+   * `lease` event (status `sending`, one more attempt, `claim` =
+   * `{ owner, until: now + leaseMs }`) and returned as stored.
+   */
+  claimDue(request: {
+    owner: string
+    account: string
+    leaseMs: number
+    limit: number
+  }): Promise<OutboxEntry[]>
+  /** Extends `owner`'s leases on `ids` to now + leaseMs; returns the ids it no longer holds. */
+  renew(request: { owner: string; ids: readonly string[]; leaseMs: number }): Promise<string[]>
+  /**
+   * Applies `event` (an outcome: sent, retryLater, holdAfterFailure, fail,
+   * unlease) to message `id` only if `owner` still holds its claim; returns
+   * the stored result, or undefined when the claim was lost (taken over
+   * after its lease expired) and nothing was written.
+   */
+  settle(request: { owner: string; id: string; event: MailEvent }): Promise<OutboxEntry | undefined>
+  /**
+   * Applies `decide(stored, now)`'s event to message `id` atomically;
+   * `decide` returns undefined to leave it as it is. Throws NOT_FOUND for
+   * an unknown id, and the domain's refusal (nothing written) for a move the
+   * table does not allow. Resolves with the stored message.
+   */
+  change(
+    id: string,
+    decide: (stored: OutboxEntry, now: number) => MailEvent | undefined,
+  ): Promise<OutboxEntry>
+  /**
+   * Applies `decide` to every message of `account` in one of `statuses`,
+   * oldest first, each atomically; returns the messages it changed.
+   */
+  changeAccount(
+    account: string,
+    statuses: readonly MailStatus[],
+    decide: (stored: OutboxEntry, now: number) => MailEvent | undefined,
+  ): Promise<OutboxEntry[]>
+  /**
+   * Per account with live work not held: when its next message becomes
+   * claimable (a due time, or an expiring lease). For waking the engine.
+   */
+  upcoming(): Promise<AccountWork[]>
+}
+
+/**
+ * News between the replicas of one store, for low latency only: a listener
+ * may miss some (a pooler drops notifications), so the engine also polls.
+ */
+export interface FleetSignals {
+  /** Tells every replica, this one included, that `topic` changed. */
+  publish(topic: 'mail' | 'accounts', detail?: string): Promise<void>
+  /** Returns the unsubscribe function. */
+  subscribe(listener: (topic: 'mail' | 'accounts', detail: string | undefined) => void): () => void
 }
 
 /** A reservation of one send: when it may go, or why not today. */
@@ -113,4 +224,77 @@ export interface SendQuotaPort {
   block(account: string, untilMs: number, limits: PacingLimits): Promise<void>
   /** Sends counted for `account` in the last 24 h. */
   sentToday(account: string): Promise<number>
+}
+
+/** An OAuth login started and not yet finished: what its callback needs. */
+export interface PendingAuthorization {
+  /** The PKCE verifier (RFC 7636) of the login: a secret until the code is exchanged. */
+  codeVerifier: string
+  /** Epoch ms when the login started. */
+  createdAt: number
+  loginHint?: string
+}
+
+/**
+ * The OAuth `state` of logins in progress (RFC 9700 §4.7), shared by every
+ * process on one store: a login started on one replica finishes on any.
+ * A state is single use across all of them: of concurrent takes of one
+ * state, at most one gets its login. Stores keep the state's SHA-256, never
+ * the state, and the verifier sealed; they drop expired logins on their
+ * own, and keep a bounded number (the oldest dropped first).
+ */
+export interface AuthorizationStates {
+  /** Remembers the login started with `state` until `expiresAt` (epoch ms). */
+  put(state: string, pending: PendingAuthorization, expiresAt: number): Promise<void>
+  /**
+   * Spends `state`, whatever comes next: its login when it was put, not yet
+   * taken and not expired at `now` (epoch ms), else undefined.
+   */
+  take(state: string, now: number): Promise<PendingAuthorization | undefined>
+}
+
+/**
+ * Admin sessions signed out before their expiry, remembered until then, by
+ * every process on one store: a session signed out on one replica is
+ * refused by all. Stores keep the session's SHA-256, never the session.
+ */
+export interface SignOuts {
+  /** Remembers that `session` ended, until `expiresAt`; forgets sign-outs expired at `now`. */
+  add(session: string, expiresAt: number, now: number): Promise<void>
+  /** Whether `session` was signed out (and has not expired since: callers check expiry first). */
+  has(session: string): Promise<boolean>
+}
+
+/**
+ * The request budget of each API key (a token bucket, GCRA on a shared
+ * store): `perMinute` units a minute with bursts up to `burst`, one budget
+ * per key for every process on one store, decided atomically. `key` is the
+ * key's id (a digest prefix), never the key.
+ */
+export interface RequestBudget {
+  /**
+   * Takes `cost` units (default 1): 0 when allowed (then they are taken),
+   * else the ms to wait (then nothing is taken). A cost above the burst
+   * passes from a full bucket and leaves it in debt, so that no request is
+   * refused for ever.
+   */
+  take(key: string, cost?: number): Promise<number>
+  /**
+   * Charges `extra` more units to a request already admitted with `paid`
+   * units, as if `paid + extra` had been asked at once: 0 when allowed, else
+   * the ms to wait (nothing more is taken).
+   */
+  extend(key: string, extra: number, paid: number): Promise<number>
+}
+
+/**
+ * Access-token refreshes of one account, one at a time for every process on
+ * one store, so that the fleet asks Google once per expiry: `run` starts
+ * `work` only when no other `run` for `account` is under way here or on
+ * another replica, and resolves with what `work` gave. `work` reads the
+ * account again first: a replica that waited finds the access token the
+ * first one stored, still fresh, and uses it instead of refreshing.
+ */
+export interface RefreshCoordinator {
+  run<T>(account: string, work: () => Promise<T>): Promise<T>
 }

@@ -4,8 +4,8 @@
  * (`src/main/node.ts` for Node, `src/main/deno.ts` for Deno).
  */
 import type { Hono } from 'hono'
-import { ensureDataDir, probeWritable } from '../adapters/data-dir/data-dir.ts'
-import { createFreeSpaceMeter } from '../adapters/data-dir/free-space.ts'
+import { ensureDataDir } from '../adapters/data-dir/data-dir.ts'
+import { gmailServiceError } from '../adapters/gmail/errors.ts'
 import { createGmailTransport } from '../adapters/gmail/transport.ts'
 import { createGoogleOAuth } from '../adapters/google-oauth/oauth.ts'
 import { createAdminSessions } from '../adapters/http/admin-session.ts'
@@ -13,8 +13,6 @@ import { createHttpApp } from '../adapters/http/app.ts'
 import { createClientAddress } from '../adapters/http/client-address.ts'
 import { createApiKeyCheck } from '../adapters/http/secrets.ts'
 import { createJsonLogger, type JsonLogger } from '../adapters/log/json-logger.ts'
-import { openAccountRepository } from '../adapters/lowdb/account-store.ts'
-import { openOutboxRepository } from '../adapters/lowdb/outbox-store.ts'
 import { createTokenCipher, parseEncryptionKeys } from '../adapters/lowdb/token-cipher.ts'
 import { type AccountListener, createAccountService } from '../app/accounts.ts'
 import { createAuthFailureGuard } from '../app/auth-failures.ts'
@@ -22,13 +20,15 @@ import { createAuthorization } from '../app/authorization.ts'
 import { type Config, ConfigError } from '../app/config.ts'
 import { createCredentialSessions } from '../app/credential-sessions.ts'
 import { createDeliveryEngine, type DeliveryEngine } from '../app/delivery/engine.ts'
+import { createFleetEngine } from '../app/delivery/fleet-engine.ts'
 import { createMailService } from '../app/mail-service.ts'
+import { memoryAuthorizationStates } from '../app/memory-authorization-states.ts'
+import { memoryRequestBudget } from '../app/memory-request-budget.ts'
 import { createMessageIds } from '../app/message-id.ts'
-import { createRateLimiter } from '../app/rate-limit.ts'
 import { realScheduler, type Scheduler } from '../app/scheduler.ts'
-import { createStorageGuard } from '../app/storage-guard.ts'
 import type { Clock } from '../domain/ports.ts'
 import { prepareSandbox, type Sandbox } from './sandbox.ts'
+import { openStores } from './stores.ts'
 
 export interface ComposeOptions {
   config: Config
@@ -62,7 +62,8 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
   let config = options.config
   if (!config.publicUrlFixed) config = { ...config, publicUrl: `http://localhost:${options.boundPort}` }
 
-  await ensureDataDir(config.dataDir)
+  // PostgreSQL mode keeps nothing in DATA_DIR but the sandbox's own files.
+  if (config.databaseUrl === undefined || config.google === undefined) await ensureDataDir(config.dataDir)
   const sandbox =
     config.google === undefined ? await prepareSandbox(config, options.boundPort, clock, logger) : undefined
   if (sandbox) config = sandbox.config
@@ -80,14 +81,14 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     throw new ConfigError(error instanceof Error ? error.message : 'TOKEN_ENCRYPTION_KEY is invalid')
   }
   const cipher = createTokenCipher(keys)
-  const accountsRepo = await openAccountRepository({ dataDir: config.dataDir, cipher })
-  const outbox = await openOutboxRepository({
-    dataDir: config.dataDir,
-    clock,
-    retentionMs: config.retentionMs,
-    // Every repair made on open, with the file and line or ids, never content.
-    onNotice: (message, fields) => logger.warn(message, fields),
-  })
+  if (config.databaseUrl !== undefined) {
+    // The password, if the URL carries one, is a secret like any other.
+    const password = new URL(config.databaseUrl).password
+    if (password) logger.addSecret(decodeURIComponent(password))
+  }
+  const stores = await openStores({ config, clock, logger, cipher })
+  const accountsRepo = stores.accounts
+  const outbox = stores.outbox
 
   const oauth = createGoogleOAuth({
     clientId: google.clientId,
@@ -102,17 +103,24 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
   // Late-bound: the account service and the delivery engine each need to tell the other.
   let delivery: DeliveryEngine | undefined
   let forget: (email: string) => void = () => {}
+  // Every replica forgets its cached credentials when another changes an account.
+  const announceAccount = (email: string) => {
+    if (stores.kind === 'postgres') stores.signals.publish('accounts', email).catch(() => undefined)
+  }
   const listener: AccountListener = {
     connected(email) {
       forget(email)
+      announceAccount(email)
       void delivery?.release(email)
     },
     reauthorizationRequired(email) {
       forget(email)
+      announceAccount(email)
       void delivery?.hold(email)
     },
     disconnected(email) {
       forget(email)
+      announceAccount(email)
       void delivery?.hold(email)
     },
   }
@@ -120,25 +128,39 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
   const sessions = createCredentialSessions({
     getAccount: (email) => accounts.get(email),
     createClient: (credentials, onTokens) => oauth.authorizedClient(credentials, onTokens),
-    onTokens: (email, tokens) => {
+    // A dead refresh token is REAUTHORIZATION_REQUIRED, as in the send's own token stage.
+    refresh: (client) =>
+      client.getAccessToken().then(
+        () => undefined,
+        (error: unknown) => Promise.reject(gmailServiceError(error, { stage: 'token', now: clock.now() })),
+      ),
+    onTokens: (email, tokens) =>
       accounts
         .recordTokens(email, tokens)
-        .catch(() => logger.error('Could not store refreshed tokens', { account: email }))
-    },
+        .catch(() => logger.error('Could not store refreshed tokens', { account: email })),
+    clock,
+    // One token request per expiry for the whole fleet on PostgreSQL.
+    ...(stores.kind === 'postgres' ? { coordinator: stores.refresh } : {}),
   })
   forget = (email) => sessions.forget(email)
+  const unsubscribeAccounts =
+    stores.kind === 'postgres'
+      ? stores.signals.subscribe((topic, detail) => {
+          if (topic !== 'accounts') return
+          if (detail !== undefined) sessions.forget(detail)
+          else
+            void accounts.list().then((all) => {
+              for (const account of all) sessions.forget(account.email)
+            })
+        })
+      : () => {}
 
-  const storage = createStorageGuard({
-    space: createFreeSpaceMeter(config.dataDir),
-    minFreeBytes: config.minFreeBytes,
-    logger,
-  })
+  const storage = stores.kind === 'lowdb' ? stores.storage : undefined
   const gmail = createGmailTransport({
     rootUrl: config.endpoints.gmailApiUrl,
     authFor: (email) => sessions.clientFor(email),
   })
-  delivery = createDeliveryEngine({
-    outbox,
+  const engineOptions = {
     gmail,
     clock,
     scheduler,
@@ -148,11 +170,24 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     concurrency: config.sendConcurrency,
     giveUpAfterMs: config.giveUpAfterMs,
     backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
-    storage,
-    onReauthorizationRequired: (email) => {
+    onReauthorizationRequired: (email: string) => {
       void accounts.markReauthorizationRequired(email)
     },
-  })
+  }
+  delivery =
+    stores.kind === 'postgres'
+      ? createFleetEngine({
+          ...engineOptions,
+          outbox: stores.outbox,
+          quota: stores.quota,
+          signals: stores.signals,
+          owner: stores.owner,
+          leaseMs: config.claimLeaseMs,
+          pollMs: config.fleetPollMs,
+          accountStates: async () =>
+            new Map((await accountsRepo.list()).map((account) => [account.email, account.status])),
+        })
+      : createDeliveryEngine({ ...engineOptions, outbox, ...(storage ? { storage } : {}) })
   for (const account of await accounts.list()) {
     if (account.status !== 'connected') await delivery.hold(account.email)
   }
@@ -166,7 +201,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     newId: createMessageIds(() => clock.now()),
     newBoundary: () => `=_${crypto.randomUUID().replace(/-/g, '')}`,
     sendWaitMs: config.sendWaitMs,
-    storage,
+    ...(storage ? { storage } : {}),
   })
   const engine = delivery
   const authorization = createAuthorization({
@@ -174,6 +209,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     accounts,
     clock,
     logger,
+    states: stores.kind === 'postgres' ? stores.states : memoryAuthorizationStates(),
     newState: () => crypto.randomUUID().replace(/-/g, '') + crypto.randomUUID().replace(/-/g, ''),
     onConnected: async (email) => {
       sessions.forget(email)
@@ -190,12 +226,14 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     countByStatus: () => outbox.countByStatus(),
     apiKeys: await createApiKeyCheck(config.apiKeys ?? []),
     adminToken,
-    adminSessions: await createAdminSessions(adminToken),
-    rateLimiter: createRateLimiter({
-      perMinute: config.apiRateLimitPerMinute,
-      burst: config.apiRateBurst,
-      now: () => clock.now(),
-    }),
+    adminSessions: await createAdminSessions(
+      adminToken,
+      stores.kind === 'postgres' ? { signOuts: stores.signOuts } : {},
+    ),
+    requestBudget:
+      stores.kind === 'postgres'
+        ? stores.requestBudget
+        : memoryRequestBudget({ perMinute: config.apiRateLimitPerMinute, burst: config.apiRateBurst, clock }),
     authFailures: createAuthFailureGuard({ now: () => clock.now() }),
     clientAddress: createClientAddress(config.trustedProxies),
     corsOrigins: config.corsOrigins,
@@ -207,9 +245,8 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
             'A delivery outcome could not be recorded: storage is full or failing; sending is stopped until it is written',
         }
       }
-      const space = await storage.problem()
-      if (space !== undefined) return { ready: false, reason: space }
-      if (!(await probeWritable(config.dataDir))) return { ready: false, reason: 'DATA_DIR is not writable' }
+      const problem = await stores.problem()
+      if (problem !== undefined) return { ready: false, reason: problem }
       const all = await accounts.list()
       if (all.some((account) => account.status === 'connected')) return { ready: true }
       // Anyone may ask /readyz: it says why, never which account (the console names it to the admin).
@@ -240,11 +277,12 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     ...(sandbox ? { sandbox } : {}),
     async shutdown(options = {}) {
       clearInterval(sweep)
+      unsubscribeAccounts()
       await engine.stop(config.shutdownTimeoutMs)
       // Requests still being answered may read the store; it closes after them.
       await options.drainRequests?.()
       await sandbox?.persist()
-      await outbox.close()
+      await stores.close()
     },
   }
 }

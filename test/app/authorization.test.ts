@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createAccountService } from '../../src/app/accounts.ts'
 import { createAuthorization, STATE_LIFETIME_MS } from '../../src/app/authorization.ts'
 import { silentLogger } from '../../src/app/logger.ts'
+import { memoryAuthorizationStates } from '../../src/app/memory-authorization-states.ts'
 import { ServiceError } from '../../src/domain/errors.ts'
 import { manualTime } from '../fakes/clock.ts'
 import { fakeOAuth, SEND_SCOPES } from '../fakes/oauth.ts'
@@ -29,6 +30,7 @@ function setup() {
     accounts,
     clock: time,
     logger: silentLogger,
+    states: memoryAuthorizationStates(),
     newState: () => `state-${++counter}`,
     onConnected: async () => 3,
   })

@@ -11,7 +11,7 @@ import type { HttpDeps } from '../../src/adapters/http/deps.ts'
 import { createApiKeyCheck } from '../../src/adapters/http/secrets.ts'
 import { createJsonLogger } from '../../src/adapters/log/json-logger.ts'
 import { createAuthFailureGuard } from '../../src/app/auth-failures.ts'
-import { createRateLimiter } from '../../src/app/rate-limit.ts'
+import { memoryRequestBudget } from '../../src/app/memory-request-budget.ts'
 
 const API_KEY = 'error-answers-api-key-0123456789'
 const ADMIN = 'error-answers-admin-token-0123456789'
@@ -35,7 +35,7 @@ async function appWithFailures() {
     apiKeys: await createApiKeyCheck([API_KEY]),
     adminToken: ADMIN,
     adminSessions: await createAdminSessions(ADMIN),
-    rateLimiter: createRateLimiter({ perMinute: 0, now: () => 0 }),
+    requestBudget: memoryRequestBudget({ perMinute: 0, clock: { now: () => 0 } }),
     authFailures: createAuthFailureGuard({ now: () => Date.now() }),
     clientAddress: createClientAddress([]),
     corsOrigins: [],

@@ -3,8 +3,11 @@
  * CSRF tokens derived from it (OWASP's "signed double-submit"/HMAC token
  * pattern). The signing key derives from the admin token, so changing the
  * token ends every session; signing out ends that session at once (it is
- * remembered as ended until it would have expired anyway).
+ * remembered as ended in `SignOuts` until it would have expired anyway: in
+ * memory for one process, in the database for a fleet).
  */
+import { memorySignOuts } from '../../app/memory-sign-outs.ts'
+import type { SignOuts } from '../../domain/ports.ts'
 import { constantTimeEqual } from './secrets.ts'
 
 export const SESSION_COOKIE = 'admin_session'
@@ -35,18 +38,18 @@ function expiryOf(value: string): number | undefined {
   return Number(parts[1])
 }
 
-export async function createAdminSessions(adminToken: string): Promise<AdminSessions> {
+/** `signOuts` defaults to this process's memory (one replica, lowdb mode). */
+export async function createAdminSessions(
+  adminToken: string,
+  options: { signOuts?: SignOuts } = {},
+): Promise<AdminSessions> {
+  const ended = options.signOuts ?? memorySignOuts()
   const material = await crypto.subtle.digest('SHA-256', encoder.encode(`admin-session:${adminToken}`))
   const key = await crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, [
     'sign',
   ])
   const nonce = () =>
     Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')
-  /** Signed-out sessions, until their own expiry. */
-  const ended = new Map<string, number>()
-  const forgetExpired = (now: number) => {
-    for (const [value, expires] of ended) if (expires < now) ended.delete(value)
-  }
   const wellSigned = async (value: string, now: number): Promise<boolean> => {
     const expires = expiryOf(value)
     if (expires === undefined || expires < now) return false
@@ -60,11 +63,10 @@ export async function createAdminSessions(adminToken: string): Promise<AdminSess
     },
     async verify(value, now) {
       if (!value || value.length > 256) return false
-      return (await wellSigned(value, now)) && !ended.has(value)
+      return (await wellSigned(value, now)) && !(await ended.has(value))
     },
     async revoke(value, now) {
-      forgetExpired(now)
-      if (await wellSigned(value, now)) ended.set(value, expiryOf(value) ?? now)
+      if (await wellSigned(value, now)) await ended.add(value, expiryOf(value) ?? now, now)
     },
     csrfToken: (session) => hmacHex(key, `csrf:${session}`),
     async verifyCsrf(session, token) {

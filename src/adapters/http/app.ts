@@ -7,6 +7,7 @@ import { trpcServer } from '@hono/trpc-server'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
+import { isServiceError } from '../../domain/errors.ts'
 import { MAX_MESSAGE_BYTES } from '../../domain/mail/message.ts'
 import { adminAuthRoutes } from './admin-auth-routes.ts'
 import { requireAdmin } from './admin-guard.ts'
@@ -102,6 +103,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.get('/', (c) => c.redirect('/admin', 302))
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'No such route' } }, 404))
   app.onError((error, c) => {
+    // PostgreSQL mode with the database away (a session check, an OAuth route): say so, with when to retry.
+    if (isServiceError(error) && error.code === 'SERVICE_UNAVAILABLE') {
+      const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 5_000) / 1000))
+      c.header('Retry-After', String(seconds))
+      return c.json({ error: { code: error.code, message: error.message } }, 503)
+    }
     deps.logger.error('Request failed', { path: new URL(c.req.url).pathname, error })
     return c.json({ error: { code: 'INTERNAL', message: 'An internal error occurred' } }, 500)
   })

@@ -5,9 +5,8 @@ import type { AuthFailureGuard } from '../../app/auth-failures.ts'
 import type { Authorization } from '../../app/authorization.ts'
 import type { Logger } from '../../app/logger.ts'
 import type { MailService } from '../../app/mail-service.ts'
-import type { RateLimiter } from '../../app/rate-limit.ts'
 import type { MailStatus } from '../../domain/mail/record.ts'
-import type { Clock } from '../../domain/ports.ts'
+import type { Clock, RequestBudget } from '../../domain/ports.ts'
 import type { AdminSessions } from './admin-session.ts'
 import type { ClientAddress } from './client-address.ts'
 import type { SandboxMailbox } from './sandbox-pages/mailbox-port.ts'
@@ -30,7 +29,8 @@ export interface HttpDeps {
   apiKeys: ApiKeyCheck
   adminToken: string
   adminSessions: AdminSessions
-  rateLimiter: RateLimiter
+  /** Each API key's request budget: in memory for one process, in the database for a fleet. */
+  requestBudget: RequestBudget
   /** Failed authentications per client address: refused before any secret is hashed once too many. */
   authFailures: AuthFailureGuard
   /** The client's address (the socket's, or X-Forwarded-For from a trusted proxy). */

@@ -2,6 +2,8 @@
  * Connected accounts in `DATA_DIR/accounts.json`, keyed by lower-case email.
  * Refresh and access tokens are stored only sealed by the token cipher; on
  * open, tokens sealed under an old key are re-sealed under the current one.
+ * At most one account is the default: saving one clears the others' flag
+ * in the same write.
  */
 import { join } from 'node:path'
 import { Low } from 'lowdb'
@@ -12,7 +14,7 @@ import type { AccountRepository } from '../../domain/ports.ts'
 import { DurableJsonFile } from './durable-file.ts'
 import { ensurePrivateDir } from './fs-durable.ts'
 import { KeyedLocks } from './keyed-locks.ts'
-import type { TokenCipher } from './token-cipher.ts'
+import { type TokenCipher, tokenPurpose } from './token-cipher.ts'
 
 const storedAccountSchema = z.object({
   email: z.string(),
@@ -31,6 +33,9 @@ const accountsFileSchema = z.object({
   version: z.literal(1),
   accounts: z.record(z.string(), storedAccountSchema),
 })
+
+/** The lock key of default changes: not an email, so never an account's own key. */
+const DEFAULT_LOCK = ' default'
 
 type StoredAccount = z.infer<typeof storedAccountSchema>
 type AccountsFile = z.infer<typeof accountsFileSchema>
@@ -68,7 +73,9 @@ export async function openAccountRepository(options: AccountStoreOptions): Promi
   const locks = new KeyedLocks()
   return {
     async list() {
-      return [...accounts.values()].map((account) => structuredClone(account))
+      return [...accounts.values()]
+        .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0))
+        .map((account) => structuredClone(account))
     },
 
     async get(email) {
@@ -79,9 +86,19 @@ export async function openAccountRepository(options: AccountStoreOptions): Promi
     async save(account) {
       const email = account.email.toLowerCase()
       const normalized: Account = { ...structuredClone(account), email }
-      await locks.run([email], async () => {
+      // Saves of default accounts take turns, so that two at once cannot both keep the flag.
+      await locks.run(normalized.isDefault ? [email, DEFAULT_LOCK] : [email], async () => {
         const sealed = await sealAccount(normalized, cipher)
         const previous = db.data.accounts[email]
+        // A new default takes the flag from the others in the same write.
+        const undefaulted = normalized.isDefault
+          ? Object.values(db.data.accounts).filter((other) => other.isDefault && other.email !== email)
+          : []
+        const cleared = undefaulted.map((other) => {
+          const placed = { ...other, isDefault: false }
+          db.data.accounts[other.email] = placed
+          return { other, placed }
+        })
         db.data.accounts[email] = sealed
         try {
           await db.write()
@@ -90,16 +107,19 @@ export async function openAccountRepository(options: AccountStoreOptions): Promi
             if (previous === undefined) delete db.data.accounts[email]
             else db.data.accounts[email] = previous
           }
+          for (const { other, placed } of cleared) {
+            if (db.data.accounts[other.email] === placed) db.data.accounts[other.email] = other
+          }
           throw error
         }
         accounts.set(email, normalized)
+        for (const { other, placed } of cleared) {
+          const cached = accounts.get(other.email)
+          if (cached !== undefined && db.data.accounts[other.email] === placed) cached.isDefault = false
+        }
       })
     },
   }
-}
-
-function purposeOf(kind: 'refresh' | 'access', email: string): string {
-  return `${kind}-token:${email}`
 }
 
 function isSealedWithCurrentKey(stored: StoredAccount, cipher: TokenCipher): boolean {
@@ -112,10 +132,10 @@ async function sealAccount(account: Account, cipher: TokenCipher): Promise<Store
   const { refreshToken, accessToken, ...rest } = account
   const stored: StoredAccount = rest
   if (refreshToken !== undefined) {
-    stored.sealedRefreshToken = await cipher.encrypt(refreshToken, purposeOf('refresh', account.email))
+    stored.sealedRefreshToken = await cipher.encrypt(refreshToken, tokenPurpose('refresh', account.email))
   }
   if (accessToken !== undefined) {
-    stored.sealedAccessToken = await cipher.encrypt(accessToken, purposeOf('access', account.email))
+    stored.sealedAccessToken = await cipher.encrypt(accessToken, tokenPurpose('access', account.email))
   }
   return stored
 }
@@ -124,10 +144,10 @@ async function unsealAccount(stored: StoredAccount, cipher: TokenCipher): Promis
   const { sealedRefreshToken, sealedAccessToken, ...rest } = stored
   const account: Account = rest
   if (sealedRefreshToken !== undefined) {
-    account.refreshToken = await cipher.decrypt(sealedRefreshToken, purposeOf('refresh', stored.email))
+    account.refreshToken = await cipher.decrypt(sealedRefreshToken, tokenPurpose('refresh', stored.email))
   }
   if (sealedAccessToken !== undefined) {
-    account.accessToken = await cipher.decrypt(sealedAccessToken, purposeOf('access', stored.email))
+    account.accessToken = await cipher.decrypt(sealedAccessToken, tokenPurpose('access', stored.email))
   }
   return account
 }

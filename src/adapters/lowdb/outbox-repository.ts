@@ -4,8 +4,10 @@
  */
 import type { Low } from 'lowdb'
 import { ServiceError } from '../../domain/errors.ts'
+import { assertSameInput } from '../../domain/mail/idempotency.ts'
 import { isFinished, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
-import type { Clock, OutboxPage, OutboxRepository } from '../../domain/ports.ts'
+import type { AcceptResult, Clock, OutboxClaims, OutboxPage, OutboxRepository } from '../../domain/ports.ts'
+import { inProcessClaims } from '../in-process/outbox-claims.ts'
 import type { HistoryLog } from './history-log.ts'
 import { Gate, KeyedLocks } from './keyed-locks.ts'
 import { assertStorableId, type MessageBodies } from './message-bodies.ts'
@@ -16,7 +18,7 @@ import { sweepHistory } from './outbox-sweep.ts'
 
 const UNFINISHED: readonly MailStatus[] = ['queued', 'scheduled', 'sending', 'held']
 
-export interface OutboxStore extends OutboxRepository {
+export interface OutboxStore extends OutboxRepository, OutboxClaims {
   /** Drops finished messages older than the retention, and their bodies; returns how many. */
   sweep(): Promise<number>
   /** Waits for changes in flight, then refuses new ones. */
@@ -59,7 +61,10 @@ export class LowdbOutbox implements OutboxStore {
     this.#retentionMs = parts.retentionMs
   }
 
-  async accept(messages: Array<{ entry: OutboxEntry; raw: Uint8Array }>): Promise<void> {
+  async accept(
+    messages: Array<{ entry: OutboxEntry; raw: Uint8Array }>,
+    options: { idempotencySince?: number } = {},
+  ): Promise<AcceptResult[]> {
     const ids = messages.map((message) => message.entry.id)
     for (const message of messages) {
       assertStorableId(message.entry.id)
@@ -68,15 +73,35 @@ export class LowdbOutbox implements OutboxStore {
       }
     }
     if (new Set(ids).size !== ids.length) throw new ServiceError('CONFLICT', 'Two messages share one id')
-    if (messages.length === 0) return
-    await this.#change(ids, async () => {
+    if (messages.length === 0) return []
+    const since = options.idempotencySince ?? Number.NEGATIVE_INFINITY
+    // A key is held like a message id: two calls with one key run one after the other.
+    const keys = messages.flatMap(({ entry }) =>
+      entry.idempotencyKey === undefined ? [] : [`\0key:${entry.idempotencyKey}`],
+    )
+    return this.#change([...ids, ...keys], async () => {
       for (const id of ids) {
         if (this.#index.get(id) !== undefined || this.#live.data.entries[id] !== undefined) {
           throw new ServiceError('CONFLICT', `A message with id ${id} already exists`)
         }
       }
-      await this.#bodies.writeAll(messages)
-      const versions = messages.map((message) => this.#version(message.entry))
+      const results: AcceptResult[] = []
+      for (const { entry } of messages) {
+        const earlierId =
+          entry.idempotencyKey === undefined ? undefined : this.#index.idempotent(entry.idempotencyKey, since)
+        const earlier = earlierId === undefined ? undefined : await this.#read(earlierId)
+        if (earlier === undefined) {
+          results.push({ entry: structuredClone(entry), replayed: false })
+          continue
+        }
+        assertSameInput(earlier, entry)
+        results.push({ entry: earlier, replayed: true })
+      }
+      const fresh = messages.filter((_, index) => !results[index]!.replayed)
+      if (fresh.length === 0) return results
+      const freshIds = fresh.map(({ entry }) => entry.id)
+      await this.#bodies.writeAll(fresh)
+      const versions = fresh.map((message) => this.#version(message.entry))
       for (const version of versions) this.#live.data.entries[version.entry.id] = version
       try {
         await this.#live.write()
@@ -85,21 +110,58 @@ export class LowdbOutbox implements OutboxStore {
           const id = version.entry.id
           if (this.#live.data.entries[id] === version) delete this.#live.data.entries[id]
         }
-        await this.#bodies.remove(ids)
+        await this.#bodies.remove(freshIds)
         throw error
       }
       for (const version of versions) this.#index.put(liveMessage(version))
+      return results
     })
   }
 
   async update(entry: OutboxEntry): Promise<void> {
-    await this.#change([entry.id], async () => {
-      const current = this.#index.get(entry.id)
-      if (current === undefined) throw new ServiceError('NOT_FOUND', 'No message with this id')
-      const version = this.#version(entry)
-      if (isFinished(entry.status)) await this.#finish(version, current)
-      else await this.#keepLive(version)
-    })
+    await this.#change([entry.id], () => this.#write(entry))
+  }
+
+  now = async (): Promise<number> => this.#claims.now()
+  claimDue: OutboxClaims['claimDue'] = (request) => this.#claims.claimDue(request)
+  renew: OutboxClaims['renew'] = (request) => this.#claims.renew(request)
+  settle: OutboxClaims['settle'] = (request) => this.#claims.settle(request)
+  change: OutboxClaims['change'] = (id, decide) => this.#claims.change(id, decide)
+  changeAccount: OutboxClaims['changeAccount'] = (account, statuses, decide) =>
+    this.#claims.changeAccount(account, statuses, decide)
+  upcoming: OutboxClaims['upcoming'] = () => this.#claims.upcoming()
+
+  /** Claims over this store: its locks, its index, its clock. */
+  readonly #claims: OutboxClaims = inProcessClaims({
+    now: () => this.#clock.now(),
+    live: (account, statuses) =>
+      this.#index
+        .inStatuses(statuses)
+        .flatMap((message) =>
+          message.place.kind === 'live' && (account === undefined || message.place.entry.account === account)
+            ? [structuredClone(message.place.entry)]
+            : [],
+        ),
+    read: (id) => this.#read(id),
+    write: async (entries) => {
+      await Promise.all(entries.map((entry) => this.#write(entry)))
+    },
+    locked: (ids, task) => this.#change(ids, task),
+  })
+
+  /** Stores a new state of a message; the caller holds its lock. */
+  async #write(entry: OutboxEntry): Promise<void> {
+    const current = this.#index.get(entry.id)
+    if (current === undefined) throw new ServiceError('NOT_FOUND', 'No message with this id')
+    const version = this.#version(entry)
+    if (isFinished(entry.status)) await this.#finish(version, current)
+    else await this.#keepLive(version)
+  }
+
+  /** The stored message (a copy), live or from the history, without the gate (the caller is inside it). */
+  async #read(id: string): Promise<OutboxEntry | undefined> {
+    const message = this.#index.get(id)
+    return message === undefined ? undefined : (await this.#entriesOf([message]))[0]
   }
 
   async get(id: string): Promise<OutboxEntry | undefined> {
@@ -170,10 +232,10 @@ export class LowdbOutbox implements OutboxStore {
   }
 
   /** Runs a change with the store open and `ids` held. */
-  async #change(ids: readonly string[], task: () => Promise<void>): Promise<void> {
-    await this.#gate.shared(async () => {
+  async #change<T>(ids: readonly string[], task: () => Promise<T>): Promise<T> {
+    return this.#gate.shared(async () => {
       this.#assertOpen()
-      await this.#locks.run(ids, task)
+      return this.#locks.run(ids, task)
     })
   }
 

@@ -39,6 +39,7 @@ export const outboxEntrySchema = z.object({
   error: recordedErrorSchema.exactOptional(),
   idempotencyKey: z.string().exactOptional(),
   inputHash: z.string().exactOptional(),
+  claim: z.object({ owner: z.string(), until: z.number() }).exactOptional(),
   updatedAt: z.number(),
 }) satisfies z.ZodType<OutboxEntry>
 

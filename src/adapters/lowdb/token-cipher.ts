@@ -26,6 +26,16 @@ export interface TokenCipher {
   isCurrent(sealed: string): boolean
 }
 
+/**
+ * The purpose (additional authenticated data) an account's token is sealed
+ * under, the same in every store: a sealed refresh token opens only as the
+ * refresh token of that account, and a sealed value moves between stores
+ * (lowdb to PostgreSQL) as it is.
+ */
+export function tokenPurpose(kind: 'refresh' | 'access', email: string): string {
+  return `${kind}-token:${email}`
+}
+
 interface CipherKey {
   id: string
   key: Promise<CryptoKey>

@@ -6,6 +6,7 @@
 import { decideAfterFailure } from '../../domain/delivery/after-failure.ts'
 import type { BackoffPolicy } from '../../domain/delivery/backoff.ts'
 import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
+import type { MailEvent } from '../../domain/mail/transition.ts'
 import { advance } from './advance.ts'
 import type { toFailure } from './to-failure.ts'
 
@@ -18,15 +19,17 @@ export interface FailureSettings {
   reauthorizedSince: boolean
 }
 
+export type FailureOutcome = 'retry' | 'hold' | 'fail'
+
 /**
- * Moves `entry` (in place, see `advance.ts`) after a failed attempt and says what became of it:
+ * The event a failed attempt moves `entry` by, and what becomes of it:
  * `retry` (queued, maybe later), `hold` (needs reauthorization) or `fail`.
  */
-export function settleFailure(
+export function failureEvent(
   entry: OutboxEntry,
   failure: ReturnType<typeof toFailure>,
   settings: FailureSettings,
-): 'retry' | 'hold' | 'fail' {
+): { event: MailEvent; outcome: FailureOutcome } {
   const { now } = settings
   const error: RecordedError = { code: failure.code, message: failure.message }
   // Retries give up counting from acceptance, the scheduled time, or the last release.
@@ -45,17 +48,23 @@ export function settleFailure(
   })
   if (decision.kind === 'hold' && settings.reauthorizedSince) {
     // Refused with credentials an admin has replaced since: try again at once with the new ones.
-    advance(entry, { type: 'retryLater', at: now, error })
-    return 'retry'
+    return { event: { type: 'retryLater', at: now, error }, outcome: 'retry' }
   }
   if (decision.kind === 'retry') {
-    advance(entry, { type: 'retryLater', at: now, error, nextAttemptAt: decision.at })
-    return 'retry'
+    return { event: { type: 'retryLater', at: now, error, nextAttemptAt: decision.at }, outcome: 'retry' }
   }
-  if (decision.kind === 'hold') {
-    advance(entry, { type: 'holdAfterFailure', at: now, error })
-    return 'hold'
-  }
-  advance(entry, { type: 'fail', at: now, error })
-  return 'fail'
+  if (decision.kind === 'hold')
+    return { event: { type: 'holdAfterFailure', at: now, error }, outcome: 'hold' }
+  return { event: { type: 'fail', at: now, error }, outcome: 'fail' }
+}
+
+/** Moves `entry` (in place, see `advance.ts`) after a failed attempt and says what became of it. */
+export function settleFailure(
+  entry: OutboxEntry,
+  failure: ReturnType<typeof toFailure>,
+  settings: FailureSettings,
+): FailureOutcome {
+  const { event, outcome } = failureEvent(entry, failure, settings)
+  advance(entry, event)
+  return outcome
 }

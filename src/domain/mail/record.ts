@@ -68,6 +68,19 @@ export interface OutboxEntry {
   idempotencyKey?: string
   /** Fingerprint of the input, to tell a repeated call from a conflicting one. */
   inputHash?: string
+  /**
+   * PostgreSQL mode: the replica attempting it (`owner`) and until when
+   * (epoch ms) its lease runs; present only while `sending`. A lease not
+   * renewed in time makes the message claimable by any replica again.
+   */
+  claim?: MessageClaim
   /** Last change, for ordering writes. */
   updatedAt: number
+}
+
+/** A replica's hold on one message while it attempts it (see `domain/mail/claim.ts`). */
+export interface MessageClaim {
+  owner: string
+  /** Epoch ms, by the store's clock. */
+  until: number
 }

@@ -7,6 +7,7 @@
  */
 import { type ErrorCode, ServiceError } from '../errors.ts'
 import { recordAttempt } from './attempt-log.ts'
+import { assertClaimable } from './claim.ts'
 import type { MailStatus, OutboxEntry, RecordedError } from './record.ts'
 
 /** Why a message waits for its account, until a failed attempt says more. */
@@ -29,8 +30,16 @@ export type MailEvent =
   | AcceptEvent
   /** A scheduled message's time has come, but pacing makes it wait: it joins the queue. */
   | { type: 'due' }
-  /** A delivery attempt starts. */
+  /** A delivery attempt starts (one process: the engine is the only one sending). */
   | { type: 'claim' }
+  /**
+   * A replica claims a due message for an attempt, with a lease until
+   * `until`; also takes over a `sending` one whose lease expired (its
+   * replica died mid-attempt: it may or may not have reached Gmail).
+   */
+  | { type: 'lease'; at: number; owner: string; until: number }
+  /** A claimed message gives its claim back unattempted (the daily budget is spent, a stop): it waits. */
+  | { type: 'unlease'; nextAttemptAt?: number | undefined }
   | { type: 'sent'; at: number; gmailMessageId: string; gmailThreadId: string }
   /** The attempt failed and can succeed later: at `nextAttemptAt`, or at once when absent. */
   | { type: 'retryLater'; at: number; error: RecordedError; nextAttemptAt?: number | undefined }
@@ -65,6 +74,13 @@ export const TRANSITIONS: { readonly [Type in MailEventType]: Move } = {
   accept: { from: [], to: ['queued', 'scheduled', 'held'], refusedWith: 'CONFLICT', can: 'be accepted' },
   due: { from: ['scheduled'], to: ['queued'], refusedWith: 'CONFLICT', can: 'come due' },
   claim: { from: ['queued', 'scheduled'], to: ['sending'], refusedWith: 'CONFLICT', can: 'be sent' },
+  lease: {
+    from: ['queued', 'scheduled', 'sending'],
+    to: ['sending'],
+    refusedWith: 'CONFLICT',
+    can: 'be claimed',
+  },
+  unlease: { from: ['sending'], to: ['queued'], refusedWith: 'CONFLICT', can: 'give its claim back' },
   sent: { from: ['sending'], to: ['sent'], refusedWith: 'CONFLICT', can: 'be marked sent' },
   retryLater: {
     from: ['sending'],
@@ -149,6 +165,8 @@ export function accept(draft: NewEntry, event: AcceptEvent): OutboxEntry {
 export function transition(entry: OutboxEntry, event: MailEvent): OutboxEntry {
   assertMove(entry.status, event.type)
   const next: OutboxEntry = { ...entry, attemptLog: [...entry.attemptLog] }
+  // Every move but a claim ends the attempt under way, and with it any claim.
+  if (event.type !== 'lease') delete next.claim
   switch (event.type) {
     case 'accept':
       // Unreachable: `accept` has no `from` status (a new message goes through `accept()`).
@@ -160,6 +178,20 @@ export function transition(entry: OutboxEntry, event: MailEvent): OutboxEntry {
       next.status = 'sending'
       next.attempts += 1
       delete next.nextAttemptAt
+      break
+    case 'lease':
+      assertClaimable(entry, event.at)
+      next.status = 'sending'
+      next.attempts += 1
+      next.claim = { owner: event.owner, until: event.until }
+      delete next.nextAttemptAt
+      break
+    case 'unlease':
+      next.status = 'queued'
+      next.attempts = Math.max(0, next.attempts - 1)
+      delete next.claim
+      if (event.nextAttemptAt === undefined) delete next.nextAttemptAt
+      else next.nextAttemptAt = event.nextAttemptAt
       break
     case 'sent':
       next.status = 'sent'

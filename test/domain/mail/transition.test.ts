@@ -58,6 +58,11 @@ function sample(type: MailEventType): MailEvent {
       return { type, at }
     case 'adminRetry':
       return { type, at, held: false }
+    case 'lease':
+      // Due (entryIn sets no send time) and, when sending, unleased.
+      return { type, at, owner: 'replica-a', until: at + 30_000 }
+    case 'unlease':
+      return { type, nextAttemptAt: at + 60_000 }
     default:
       return { type }
   }
@@ -79,9 +84,9 @@ describe('the table', () => {
       MAIL_STATUSES.map((status) => [status, MAIL_EVENT_TYPES.filter((type) => canMove(status, type))]),
     )
     expect(outgoing).toEqual({
-      queued: ['claim', 'hold', 'cancel'],
-      scheduled: ['due', 'claim', 'hold', 'cancel'],
-      sending: ['sent', 'retryLater', 'holdAfterFailure', 'fail', 'resume'],
+      queued: ['claim', 'lease', 'hold', 'cancel'],
+      scheduled: ['due', 'claim', 'lease', 'hold', 'cancel'],
+      sending: ['lease', 'unlease', 'sent', 'retryLater', 'holdAfterFailure', 'fail', 'resume'],
       sent: [],
       held: ['release', 'cancel'],
       failed: ['adminRetry'],
@@ -139,6 +144,54 @@ describe('every legal move', () => {
     expect(next).toMatchObject({ status: 'sending', attempts: 2 })
     expect(next).not.toHaveProperty('nextAttemptAt')
     expect(transition(entryIn('scheduled'), { type: 'claim' }).status).toBe('sending')
+  })
+
+  it('leases: sending under the owner until the lease ends, one more attempt', () => {
+    const next = transition(entryIn('queued', { nextAttemptAt: T0 + 9 }), {
+      type: 'lease',
+      at: T0 + 10,
+      owner: 'r1',
+      until: T0 + 30_010,
+    })
+    expect(next).toMatchObject({ status: 'sending', attempts: 2, claim: { owner: 'r1', until: T0 + 30_010 } })
+    expect(next).not.toHaveProperty('nextAttemptAt')
+  })
+
+  it('refuses a lease before the message is due, and while another replica holds it', () => {
+    const early = refused(() =>
+      transition(entryIn('scheduled', { sendAt: T0 + 100 }), {
+        type: 'lease',
+        at: T0,
+        owner: 'r1',
+        until: T0 + 9,
+      }),
+    )
+    expect(early.message).toMatch(/not due yet/)
+    const held = entryIn('sending', { claim: { owner: 'r1', until: T0 + 1_000 } })
+    const taken = refused(() =>
+      transition(held, { type: 'lease', at: T0 + 999, owner: 'r2', until: T0 + 9_000 }),
+    )
+    expect(taken).toMatchObject({ code: 'CONFLICT' })
+    expect(taken.message).toMatch(/another replica/)
+  })
+
+  it('takes over an expired lease: the new owner, the attempt counted again', () => {
+    const held = entryIn('sending', { claim: { owner: 'r1', until: T0 + 1_000 } })
+    const next = transition(held, { type: 'lease', at: T0 + 1_000, owner: 'r2', until: T0 + 9_000 })
+    expect(next).toMatchObject({ status: 'sending', attempts: 2, claim: { owner: 'r2' } })
+  })
+
+  it('ends the claim with the attempt: every outcome drops it', () => {
+    const held = entryIn('sending', { claim: { owner: 'r1', until: T0 + 1_000 } })
+    for (const type of ['sent', 'retryLater', 'holdAfterFailure', 'fail', 'resume', 'unlease'] as const) {
+      expect(transition(held, sample(type))).not.toHaveProperty('claim')
+    }
+  })
+
+  it('gives a claim back unattempted: queued until the given time, the attempt not counted', () => {
+    const held = entryIn('sending', { claim: { owner: 'r1', until: T0 + 1_000 } })
+    const next = transition(held, { type: 'unlease', nextAttemptAt: T0 + 50 })
+    expect(next).toMatchObject({ status: 'queued', attempts: 0, nextAttemptAt: T0 + 50 })
   })
 
   it('comes due: a scheduled message joins the queue, its time kept', () => {

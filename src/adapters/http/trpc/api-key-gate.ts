@@ -6,7 +6,8 @@
  * than its headers, and gets one short answer.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import type { RateLimiter } from '../../../app/rate-limit.ts'
+import { isServiceError } from '../../../domain/errors.ts'
+import type { RequestBudget } from '../../../domain/ports.ts'
 import { attemptOf, refused, type ThrottleDeps, throttledMessage } from '../auth-throttle.ts'
 import { type ApiKeyCheck, bearerToken } from '../secrets.ts'
 import type { Caller } from './context.ts'
@@ -21,7 +22,7 @@ export function callerOf(c: Context): Caller | undefined {
 }
 
 export function apiKeyGate(
-  deps: ThrottleDeps & { apiKeys: ApiKeyCheck; rateLimiter: RateLimiter },
+  deps: ThrottleDeps & { apiKeys: ApiKeyCheck; requestBudget: RequestBudget },
 ): MiddlewareHandler {
   return async (c, next) => {
     const { calls } = procedureCallCount(new URL(c.req.url))
@@ -54,7 +55,20 @@ export function apiKeyGate(
       refused(deps, attempt.address, 'API key refused')
       return trpcEdgeError(c, { code: 'UNAUTHORIZED', httpStatus: 401, message: 'The API key is not valid' })
     }
-    const waitMs = deps.rateLimiter.take(keyId, calls)
+    let waitMs: number
+    try {
+      waitMs = await deps.requestBudget.take(keyId, calls)
+    } catch (error) {
+      // PostgreSQL mode with the database away: a clear 503, not an internal error.
+      if (!isServiceError(error) || error.code !== 'SERVICE_UNAVAILABLE') throw error
+      return trpcEdgeError(c, {
+        code: 'SERVICE_UNAVAILABLE',
+        httpStatus: 503,
+        message: error.message,
+        retryAfterMs: error.retryAfterMs ?? 5_000,
+        perCall: true,
+      })
+    }
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000))
       return trpcEdgeError(c, {
@@ -65,7 +79,7 @@ export function apiKeyGate(
         perCall: true,
       })
     }
-    callers.set(c, { keyId, chargeMessages: (extra) => deps.rateLimiter.extend(keyId, extra, calls) })
+    callers.set(c, { keyId, chargeMessages: (extra) => deps.requestBudget.extend(keyId, extra, calls) })
     return next()
   }
 }

@@ -13,7 +13,7 @@ export interface Caller {
    * (the messages of a batch beyond the call itself): 0 when allowed, else
    * the ms to wait (nothing more is charged).
    */
-  chargeMessages?: (extra: number) => number
+  chargeMessages?: (extra: number) => Promise<number>
 }
 
 export interface ServiceContext {

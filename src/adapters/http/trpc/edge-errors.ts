@@ -14,7 +14,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { MAX_BATCH_SIZE } from './limits.ts'
 
 export interface EdgeError {
-  code: 'BAD_REQUEST' | 'UNAUTHORIZED' | 'TOO_MANY_REQUESTS' | 'PAYLOAD_TOO_LARGE'
+  code: 'BAD_REQUEST' | 'UNAUTHORIZED' | 'TOO_MANY_REQUESTS' | 'PAYLOAD_TOO_LARGE' | 'SERVICE_UNAVAILABLE'
   httpStatus: ContentfulStatusCode
   message: string
   retryAfterMs?: number

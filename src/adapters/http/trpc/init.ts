@@ -31,8 +31,8 @@ export const apiProcedure = t.procedure.use(async ({ ctx, next }) => {
  * Charges the messages of a batch beyond the call itself (which the gate
  * already charged) to the caller's rate budget, before anything is stored.
  */
-export function chargeMessages(ctx: { caller?: Caller | undefined }, messages: number): void {
-  const waitMs = ctx.caller?.chargeMessages?.(messages - 1) ?? 0
+export async function chargeMessages(ctx: { caller?: Caller | undefined }, messages: number): Promise<void> {
+  const waitMs = (await ctx.caller?.chargeMessages?.(messages - 1)) ?? 0
   if (waitMs <= 0) return
   const seconds = Math.max(1, Math.ceil(waitMs / 1000))
   throw toTrpcError(

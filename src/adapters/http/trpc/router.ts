@@ -19,7 +19,7 @@ const mailRouter = router({
   sendBatch: apiProcedure
     .input(z.strictObject({ messages: z.array(mailInputSchema).min(1).max(100) }))
     .mutation(async ({ ctx, input }) => {
-      chargeMessages(ctx, input.messages.length)
+      await chargeMessages(ctx, input.messages.length)
       return (await ctx.mail.sendBatch(input.messages)).map(toMailRecord)
     }),
 

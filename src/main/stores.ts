@@ -1,0 +1,162 @@
+/**
+ * Where the service keeps what it must not lose: lowdb files in DATA_DIR
+ * (one process), or PostgreSQL when DATABASE_URL is set (any number of
+ * replicas sharing the outbox, the accounts, the quota and the signals).
+ * The wiring picks one here; everything above sees only the ports.
+ */
+import { hostname } from 'node:os'
+import { probeWritable } from '../adapters/data-dir/data-dir.ts'
+import { createFreeSpaceMeter } from '../adapters/data-dir/free-space.ts'
+import type { JsonLogger } from '../adapters/log/json-logger.ts'
+import { openAccountRepository } from '../adapters/lowdb/account-store.ts'
+import { openOutboxRepository } from '../adapters/lowdb/outbox-store.ts'
+import type { TokenCipher } from '../adapters/lowdb/token-cipher.ts'
+import { postgresAccounts } from '../adapters/postgres/account-repository.ts'
+import { postgresAuthorizationStates } from '../adapters/postgres/authorization-states.ts'
+import { connectPostgres, describeDatabase, openPostgres } from '../adapters/postgres/connect.ts'
+import { migrate } from '../adapters/postgres/migrate.ts'
+import { postgresOutbox } from '../adapters/postgres/outbox-repository.ts'
+import { postgresRefreshCoordinator } from '../adapters/postgres/refresh-coordinator.ts'
+import { postgresRequestBudget } from '../adapters/postgres/request-budget.ts'
+import { postgresSendQuota } from '../adapters/postgres/send-quota.ts'
+import { postgresSignOuts } from '../adapters/postgres/sign-outs.ts'
+import { postgresSignals } from '../adapters/postgres/signals.ts'
+import type { Config } from '../app/config.ts'
+import { createStorageGuard, type StorageGuard } from '../app/storage-guard.ts'
+import type {
+  AccountRepository,
+  AuthorizationStates,
+  Clock,
+  FleetSignals,
+  OutboxClaims,
+  OutboxRepository,
+  RefreshCoordinator,
+  RequestBudget,
+  SendQuotaPort,
+  SignOuts,
+} from '../domain/ports.ts'
+
+interface Common {
+  accounts: AccountRepository
+  outbox: OutboxRepository & { sweep(): Promise<number>; close(): Promise<void> }
+  /** Why the store cannot serve now, or undefined. */
+  problem(): Promise<string | undefined>
+  close(): Promise<void>
+}
+
+export type Stores =
+  | (Common & { kind: 'lowdb'; storage: StorageGuard })
+  | (Common & {
+      kind: 'postgres'
+      outbox: Common['outbox'] & OutboxClaims
+      quota: SendQuotaPort
+      signals: FleetSignals
+      /** OAuth logins in progress, admin sign-outs and the per-key request budget, shared by the fleet. */
+      states: AuthorizationStates
+      signOuts: SignOuts
+      requestBudget: RequestBudget
+      /** Token refreshes one at a time per account across the fleet. */
+      refresh: RefreshCoordinator
+      /** This replica's name in claims. */
+      owner: string
+    })
+
+export async function openStores(options: {
+  config: Config
+  clock: Clock
+  logger: JsonLogger
+  cipher: TokenCipher
+}): Promise<Stores> {
+  const { config, clock, logger, cipher } = options
+  if (config.databaseUrl !== undefined)
+    return openPostgresStores({ ...options, databaseUrl: config.databaseUrl })
+  const accounts = await openAccountRepository({ dataDir: config.dataDir, cipher })
+  const outbox = await openOutboxRepository({
+    dataDir: config.dataDir,
+    clock,
+    retentionMs: config.retentionMs,
+    // Every repair made on open, with the file and line or ids, never content.
+    onNotice: (message, fields) => logger.warn(message, fields),
+  })
+  const storage = createStorageGuard({
+    space: createFreeSpaceMeter(config.dataDir),
+    minFreeBytes: config.minFreeBytes,
+    logger,
+  })
+  return {
+    kind: 'lowdb',
+    accounts,
+    outbox,
+    storage,
+    async problem() {
+      const space = await storage.problem()
+      if (space !== undefined) return space
+      if (!(await probeWritable(config.dataDir))) return 'DATA_DIR is not writable'
+      return undefined
+    },
+    close: () => outbox.close(),
+  }
+}
+
+async function openPostgresStores(options: {
+  config: Config
+  logger: JsonLogger
+  cipher: TokenCipher
+  databaseUrl: string
+}): Promise<Stores> {
+  const { config, logger, cipher, databaseUrl } = options
+  const where = describeDatabase(databaseUrl)
+  const pool = await connectPostgres(databaseUrl, {
+    onIdleError: () =>
+      logger.warn('A PostgreSQL connection broke; the pool opens a new one', { database: where }),
+  })
+  const migrated = await migrate(pool)
+  if (migrated.applied.length > 0) {
+    logger.info('Database schema migrated', {
+      database: where,
+      version: migrated.version,
+      applied: migrated.applied,
+    })
+  }
+  const signals = postgresSignals({
+    pool,
+    databaseUrl,
+    onError: (message) => logger.warn(message, { database: where }),
+  })
+  const outbox = postgresOutbox(pool, { retentionMs: config.retentionMs })
+  // A few connections of its own: a refresh lock is held while the refresh uses `pool`.
+  const refreshLocks = openPostgres(databaseUrl, {
+    max: 4,
+    onIdleError: () =>
+      logger.warn('A PostgreSQL connection broke; the pool opens a new one', { database: where }),
+  })
+  return {
+    kind: 'postgres',
+    accounts: postgresAccounts(pool, cipher),
+    outbox,
+    quota: postgresSendQuota(pool),
+    signals,
+    states: postgresAuthorizationStates(pool, cipher),
+    signOuts: postgresSignOuts(pool),
+    requestBudget: postgresRequestBudget(pool, {
+      perMinute: config.apiRateLimitPerMinute,
+      burst: config.apiRateBurst,
+    }),
+    refresh: postgresRefreshCoordinator(refreshLocks),
+    owner: config.replicaId ?? `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`,
+    async problem() {
+      try {
+        await pool.query('SELECT 1')
+        return undefined
+      } catch {
+        return `The database (PostgreSQL at ${where}) cannot be reached; accepted mail waits there, nothing is lost`
+      }
+    },
+    async close() {
+      await outbox.close()
+      await signals.close()
+      await refreshLocks.end()
+      await pool.end()
+    },
+  }
+}
