@@ -2,8 +2,11 @@
 
 import { inProcessClaims } from '../../src/adapters/in-process/outbox-claims.ts'
 import { KeyedLocks } from '../../src/adapters/lowdb/keyed-locks.ts'
+import { decodeCursor, encodeCursor } from '../../src/adapters/lowdb/outbox-cursor.ts'
+import { compareOrderKeys } from '../../src/adapters/lowdb/sorted.ts'
 import type { Account } from '../../src/domain/credentials/account.ts'
 import { ServiceError } from '../../src/domain/errors.ts'
+import { byClaimOrder } from '../../src/domain/mail/claim.ts'
 import { assertSameInput } from '../../src/domain/mail/idempotency.ts'
 import { isFinished, MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../src/domain/mail/record.ts'
 import type {
@@ -11,6 +14,7 @@ import type {
   AccountRepository,
   Clock,
   OutboxClaims,
+  OutboxPage,
   OutboxRepository,
 } from '../../src/domain/ports.ts'
 
@@ -108,14 +112,22 @@ export function memoryOutbox(clock: Clock = { now: () => Date.now() }): OutboxRe
       return raw
     },
     async list(query) {
-      const items = [...entries.values()]
+      // Newest first by (createdAt, id), the cursor naming the last item given, as lowdb pages.
+      const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+      const older = [...entries.values()]
         .filter((entry) => query.status === undefined || entry.status === query.status)
-        .sort((a, b) => b.createdAt - a.createdAt)
-      return { items: items.slice(0, query.limit).map((entry) => structuredClone(entry)) }
+        .filter((entry) => before === undefined || compareOrderKeys(entry, before) < 0)
+        .sort((a, b) => compareOrderKeys(b, a))
+      const items = older.slice(0, Math.max(0, Math.floor(query.limit)))
+      const page: OutboxPage = { items: items.map((entry) => structuredClone(entry)) }
+      const last = items.at(-1)
+      if (older.length > items.length && last !== undefined) page.nextCursor = encodeCursor(last)
+      return page
     },
     pending: async () =>
       [...entries.values()]
         .filter((entry) => !isFinished(entry.status))
+        .sort(byClaimOrder)
         .map((entry) => structuredClone(entry)),
     findByIdempotencyKey: async (key, since) => {
       const found = [...entries.values()].find(

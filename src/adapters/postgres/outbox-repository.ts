@@ -118,9 +118,15 @@ export function postgresOutbox(pool: pg.Pool, options: { retentionMs: number }):
   }
 }
 
-/** A message id stored already (a unique violation on the primary key) is the caller's CONFLICT. */
+/**
+ * A message id stored already is the caller's CONFLICT: a unique violation
+ * on the primary key of `messages`, or of `message_bodies`, whose insert in
+ * the same statement may meet the duplicate first (CTEs run in no set order).
+ */
+const ID_KEYS = new Set(['messages_pkey', 'message_bodies_pkey'])
+
 function duplicateId(error: unknown): ServiceError | undefined {
   const { code, constraint } = error as { code?: unknown; constraint?: unknown }
-  if (code !== '23505' || constraint !== 'messages_pkey') return undefined
+  if (code !== '23505' || typeof constraint !== 'string' || !ID_KEYS.has(constraint)) return undefined
   return new ServiceError('CONFLICT', 'A message with this id already exists', { cause: error })
 }
