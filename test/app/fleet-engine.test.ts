@@ -151,6 +151,26 @@ describe('the fleet engine', () => {
     expect(sentOrder).toEqual(made.map((_, index) => `body ${index + 1}`))
   })
 
+  it('sends the messages a replica claims together in acceptance order, however the quota answers', async () => {
+    const f = fleet()
+    // The store answers the first reservation last (as concurrent transactions on a row lock may).
+    let calls = 0
+    const quota: FleetEngineOptions['quota'] = {
+      ...f.quota,
+      reserve: async (request) => {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 40 - 10 * calls++)))
+        return f.quota.reserve(request)
+      },
+    }
+    const gmail = fakeGmail()
+    // Accepted before the replica starts: its first claim takes all four at once.
+    const made = await f.accept(4, { enqueue() {} } as unknown as DeliveryEngine)
+    const replica = f.replica('r1', gmail, { quota })
+    await replica.start()
+    await f.until(async () => (await f.outbox.pending()).length === 0)
+    expect(gmail.sent.map((item) => item.raw)).toEqual(made.map((_, index) => `body ${index + 1}`))
+  })
+
   it('drops an outcome whose claim was taken over, and keeps the new owner’s', async () => {
     const f = fleet()
     let answer: (() => void) | undefined

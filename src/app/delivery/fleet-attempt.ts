@@ -108,13 +108,33 @@ export function createFleetAttempts(options: FleetAttemptOptions): FleetAttempts
     }
   }
 
+  /**
+   * Each account's reservations one after another, in claim order (acceptance
+   * order): made at once, they would be granted, and sent, in any order.
+   */
+  const turns = new Map<string, Promise<void>>()
+  const inTurn = <T>(account: string, reserve: () => Promise<T>): Promise<T> => {
+    const reserving = (turns.get(account) ?? Promise.resolve()).then(reserve)
+    const done = reserving.then(
+      () => undefined,
+      () => undefined,
+    )
+    turns.set(account, done)
+    void done.then(() => {
+      if (turns.get(account) === done) turns.delete(account)
+    })
+    return reserving
+  }
+
   const giveBack = (entry: OutboxEntry, nextAttemptAt?: number) =>
     settle(entry, { type: 'unlease', nextAttemptAt }).catch(() => undefined)
 
   const attempt = async (entry: OutboxEntry): Promise<void> => {
     const releasesAtStart = options.releasesOf(entry.account)
     const limits = options.limits
-    const reserving = quota.reserve({ account: entry.account, messageId: entry.id, limits })
+    const reserving = inTurn(entry.account, () =>
+      quota.reserve({ account: entry.account, messageId: entry.id, limits }),
+    )
     slots.set(
       entry.id,
       reserving.then(
