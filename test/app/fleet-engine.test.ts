@@ -128,13 +128,17 @@ describe('the fleet engine', () => {
     expect(gmail.sent).toHaveLength(1)
   })
 
-  it('holds the account on every replica when one sees the refresh token refused, and releases in order', async () => {
+  it('holds the account on every replica when one sees the refresh token refused, and releases it to all', async () => {
     const f = fleet()
-    const refusing = fakeGmail()
-    refusing.failNext(invalidGrant(), invalidGrant(), invalidGrant(), invalidGrant())
+    // r1's refresh token is refused until the admin reauthorizes.
+    let refused = true
+    const gmail1 = fakeGmail()
+    const refusing: GmailPort = {
+      send: (request) => (refused ? Promise.reject(invalidGrant()) : gmail1.send(request)),
+    }
     const r1 = f.replica('r1', refusing)
-    const gmail = fakeGmail()
-    const r2 = f.replica('r2', gmail)
+    const gmail2 = fakeGmail()
+    const r2 = f.replica('r2', gmail2)
     await r1.start()
     const made = await f.accept(6, r1)
     await f.until(async () => (await f.statuses()).every((status) => status === 'held'))
@@ -142,13 +146,20 @@ describe('the fleet engine', () => {
     // r2 starts later and sees the account held: it sends nothing.
     await r2.start()
     await new Promise((resolve) => setTimeout(resolve, 150))
-    expect(gmail.sent).toHaveLength(0)
-    // The admin reauthorizes through r2.
+    expect(gmail2.sent).toHaveLength(0)
+    // The admin reauthorizes through r2; r1 hears of it too.
+    refused = false
     f.states.set(ACCOUNT, 'connected')
     expect(await r2.release(ACCOUNT)).toBe(6)
     await f.until(async () => (await f.outbox.pending()).length === 0)
-    const sentOrder = [...gmail.sent, ...refusing.sent].map((item) => item.raw)
-    expect(sentOrder).toEqual(made.map((_, index) => `body ${index + 1}`))
+    const bodies = made.map((_, index) => `body ${index + 1}`)
+    const sent = [...gmail1.sent, ...gmail2.sent].map((item) => item.raw)
+    expect([...sent].sort()).toEqual(bodies)
+    // Each replica sends what it claimed in acceptance order.
+    for (const gmail of [gmail1, gmail2]) {
+      const own = gmail.sent.map((item) => bodies.indexOf(item.raw))
+      expect(own).toEqual([...own].sort((a, b) => a - b))
+    }
   })
 
   it('sends the messages a replica claims together in acceptance order, however the quota answers', async () => {

@@ -79,6 +79,19 @@ export function outboxClaimsContract(current: () => OutboxUnderTest): void {
     expect((await outbox.countByStatus()).sending).toBe(12)
   })
 
+  it('skips what another claim under way holds and takes the next due messages, as SKIP LOCKED does', async () => {
+    const outbox = current()
+    const now = await outbox.now()
+    await outbox.accept(await messages('skip', 4, { at: now - 5_000 }))
+    const [first, second] = await Promise.all([
+      outbox.claimDue({ owner: 'r1', account: ANN, leaseMs: MINUTE, limit: 2 }),
+      outbox.claimDue({ owner: 'r2', account: ANN, leaseMs: MINUTE, limit: 2 }),
+    ])
+    expect(first).toHaveLength(2)
+    expect(second).toHaveLength(2)
+    expect(new Set([...ids(first!), ...ids(second!)]).size).toBe(4)
+  })
+
   it('leaves scheduled, backed-off and held messages unclaimed until they are due', async () => {
     const outbox = current()
     const now = await outbox.now()

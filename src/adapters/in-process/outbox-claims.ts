@@ -35,6 +35,13 @@ function moved(stored: OutboxEntry, event: MailEvent, now: number): OutboxEntry 
 }
 
 export function inProcessClaims(store: ClaimableStore): OutboxClaims {
+  /**
+   * Ids a `claimDue` under way has picked and not yet written: another one
+   * skips them, as `FOR UPDATE SKIP LOCKED` does, and takes the next due
+   * ones instead of coming back empty-handed.
+   */
+  const claiming = new Set<string>()
+
   /** The stored messages of `ids` that still exist, under their locks. */
   const readAll = async (ids: readonly string[]) => {
     const found: OutboxEntry[] = []
@@ -54,20 +61,26 @@ export function inProcessClaims(store: ClaimableStore): OutboxClaims {
       const seen = store.now()
       const ids = store
         .live(account, ACTIVE)
-        .filter((entry) => isClaimable(entry, seen))
+        .filter((entry) => !claiming.has(entry.id) && isClaimable(entry, seen))
         .sort(byClaimOrder)
         .slice(0, count)
         .map((entry) => entry.id)
       if (ids.length === 0) return []
-      return store.locked(ids, async () => {
-        const now = store.now()
-        // Looked at again under the locks: another engine may have claimed some meanwhile.
-        const claimed = (await readAll(ids))
-          .filter((entry) => isClaimable(entry, now))
-          .map((entry) => moved(entry, { type: 'lease', at: now, owner, until: now + leaseMs }, now))
-        await store.write(claimed)
-        return claimed
-      })
+      // Picked and marked in one synchronous step: no other claim runs in between.
+      for (const id of ids) claiming.add(id)
+      try {
+        return await store.locked(ids, async () => {
+          const now = store.now()
+          // Looked at again under the locks: a change may have moved some meanwhile.
+          const claimed = (await readAll(ids))
+            .filter((entry) => isClaimable(entry, now))
+            .map((entry) => moved(entry, { type: 'lease', at: now, owner, until: now + leaseMs }, now))
+          await store.write(claimed)
+          return claimed
+        })
+      } finally {
+        for (const id of ids) claiming.delete(id)
+      }
     },
 
     async renew({ owner, ids, leaseMs }) {
