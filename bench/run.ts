@@ -18,6 +18,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { benchCompose } from './compose.ts'
+import { benchFleet } from './fleet.ts'
 import { benchFootprint } from './footprint.ts'
 import { benchGmailCeiling } from './gmail-ceiling.ts'
 import type { BenchResult } from './lib.ts'
@@ -45,6 +46,11 @@ const BENCHES: Array<{ name: string; title: string; run: Bench }> = [
   { name: 'growth', title: 'Growth: 100k messages of history', run: benchOutboxGrowth },
   { name: 'resume', title: 'Growth: start and resume with 10k pending messages', run: benchResume },
   { name: 'refresh', title: 'Token refresh under load', run: benchTokenRefresh },
+  {
+    name: 'fleet',
+    title: 'Several replicas on PostgreSQL: acceptance, paced delivery, dispatch, round trips',
+    run: benchFleet,
+  },
   { name: 'footprint', title: 'Footprint on Node and Deno', run: benchFootprint },
 ]
 

@@ -67,7 +67,7 @@ export async function startConnectedService(
 }
 
 /** A tRPC client with `httpLink`: each call its own request, so concurrency is real. */
-export function unbatchedClient(running: RunningService) {
+export function unbatchedClient(running: Pick<RunningService, 'url' | 'apiKey'>) {
   return createTRPCClient<AppRouter>({
     links: [
       httpLink({
