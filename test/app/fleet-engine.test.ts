@@ -13,8 +13,8 @@ import { silentLogger } from '../../src/app/logger.ts'
 import { realScheduler } from '../../src/app/scheduler.ts'
 import type { AccountState } from '../../src/domain/credentials/account.ts'
 import type { OutboxEntry } from '../../src/domain/mail/record.ts'
-import type { GmailPort } from '../../src/domain/ports.ts'
-import { fakeGmail, invalidGrant } from '../fakes/gmail.ts'
+import type { FleetSignals, GmailPort } from '../../src/domain/ports.ts'
+import { fakeGmail, invalidGrant, rateLimited } from '../fakes/gmail.ts'
 import { memoryOutbox } from '../fakes/repositories.ts'
 
 const ACCOUNT = 'support@example.com'
@@ -228,5 +228,45 @@ describe('the fleet engine', () => {
     expect(gmail.sent).toHaveLength(12)
     expect(times[9]! - times[0]!).toBeLessThan(150)
     expect(times[11]! - times[0]!).toBeGreaterThanOrEqual(400)
+  })
+
+  it("slows every replica after one meets a 429: Gmail's Retry-After holds for the fleet", async () => {
+    const f = fleet({ perMinute: 6_000 })
+    const times: number[] = []
+    const timedGmail = (gmail: GmailPort): GmailPort => ({
+      send: (request) => {
+        times.push(Date.now())
+        return gmail.send(request)
+      },
+    })
+    const limited = fakeGmail()
+    limited.failNext(rateLimited(500))
+    const r1 = f.replica('r1', timedGmail(limited))
+    await r1.start()
+    await f.accept(1, r1)
+    await f.until(() => limited.calls === 1)
+    const refusedAt = times[0]!
+    // r2 joins after the 429, with work of its own: it must wait out Google's word too.
+    const gmail = fakeGmail()
+    const r2 = f.replica('r2', timedGmail(gmail))
+    await r2.start()
+    await f.accept(3, r2)
+    await f.until(async () => (await f.outbox.pending()).length === 0, 10_000)
+    expect(gmail.sent.length + limited.sent.length).toBe(4)
+    // Every send after the refused one waited for its Retry-After (the clock's slack aside).
+    for (const at of times.slice(1)) expect(at - refusedAt).toBeGreaterThanOrEqual(480)
+  })
+
+  it('delivers by polling alone when every notification is lost (a pooler that drops them)', async () => {
+    const f = fleet()
+    const deaf: FleetSignals = { publish: async () => {}, subscribe: () => () => {} }
+    const gmail = fakeGmail()
+    const r1 = f.replica('r1', gmail, { signals: deaf })
+    const r2 = f.replica('r2', gmail, { signals: deaf })
+    await Promise.all([r1.start(), r2.start()])
+    // Accepted by a third party that tells nobody: only the poll can find the work.
+    await f.accept(5, { enqueue() {} } as unknown as DeliveryEngine)
+    await f.until(async () => (await f.outbox.pending()).length === 0, 3_000)
+    expect(new Set(gmail.sent.map((item) => item.raw)).size).toBe(5)
   })
 })
