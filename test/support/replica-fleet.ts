@@ -46,6 +46,8 @@ export interface ReplicaFleetOptions {
   env?: Record<string, string>
   /** The emulator's EMULATOR_* variables. */
   emulatorEnv?: Record<string, string>
+  /** The DATABASE_URL the replicas get for the fleet's database (e.g. through a proxy); default as is. */
+  databaseUrlOf?: (url: string) => string
 }
 
 export interface Replica {
@@ -123,7 +125,7 @@ export function replicaFleet(options: ReplicaFleetOptions): ReplicaFleet {
     ...emulator!.serviceEnv,
     PORT: String(slot.port),
     PUBLIC_URL: FLEET_PUBLIC_URL,
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.databaseUrlOf?.(database.url) ?? database.url,
     REPLICA_ID: slot.replicaId,
     LOG_LEVEL: 'warn',
     // Deliver at once and retry quickly, unless the test says otherwise.

@@ -60,3 +60,47 @@ export async function freezableProxy(target: URL): Promise<{ port: number; freez
     },
   }
 }
+
+/**
+ * A TCP proxy to `target` that can be cut: `cut()` resets every connection
+ * and refuses new ones (a database gone away), `restore()` forwards again.
+ */
+export async function switchableProxy(
+  target: URL,
+): Promise<{ port: number; cut(): void; restore(): void; close(): void }> {
+  const pairs = new Set<[Socket, Socket]>()
+  let down = false
+  const server = createServer((client) => {
+    client.on('error', () => {})
+    if (down) {
+      client.resetAndDestroy()
+      return
+    }
+    const upstream = tcpConnect(Number(target.port || 5432), target.hostname)
+    upstream.on('error', () => {})
+    client.pipe(upstream)
+    upstream.pipe(client)
+    const pair: [Socket, Socket] = [client, upstream]
+    pairs.add(pair)
+    client.on('close', () => pairs.delete(pair))
+  })
+  const port = await listen(server)
+  return {
+    port,
+    cut() {
+      down = true
+      for (const [client, upstream] of pairs) {
+        client.resetAndDestroy()
+        upstream.destroy()
+      }
+      pairs.clear()
+    },
+    restore() {
+      down = false
+    },
+    close() {
+      for (const pair of pairs) for (const socket of pair) socket.destroy()
+      server.close()
+    },
+  }
+}

@@ -141,6 +141,12 @@ export function openPostgres(databaseUrl: string, options: PostgresOptions = {})
   })
   // An idle connection's error is emitted on the pool; unheard, it would end the process.
   pool.on('error', (error) => options.onIdleError?.(error))
+  // A connection that breaks while checked out (the database went away mid-query) emits 'error' on
+  // its client, where nobody listens: node would end the process. The query in progress gets the
+  // error itself, and the broken connection is discarded when released.
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+  })
   return pool
 }
 
