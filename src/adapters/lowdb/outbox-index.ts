@@ -9,7 +9,7 @@
  * idempotency keys (the window is 24 h) and send times (pacing counts the
  * last 24 h).
  */
-import { MAIL_STATUSES, type MailStatus } from '../../domain/mail/record.ts'
+import { MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
 import { type IndexedMessage, messageOf, type Slot, SlotMaker } from './outbox-slot.ts'
 import {
   compareNumbers,
@@ -108,6 +108,15 @@ export class OutboxIndex {
     const slots = statuses.flatMap((status) => this.#byStatus.get(status)!)
     slots.sort(compareOrderKeys)
     return slots.map(messageOf)
+  }
+
+  /** Copies of the live entries in these statuses, of `account` or of all, oldest first. */
+  liveEntries(account: string | undefined, statuses: readonly MailStatus[]): OutboxEntry[] {
+    return this.inStatuses(statuses).flatMap((message) =>
+      message.place.kind === 'live' && (account === undefined || message.place.entry.account === account)
+        ? [structuredClone(message.place.entry)]
+        : [],
+    )
   }
 
   countByStatus(): Record<MailStatus, number> {

@@ -4,9 +4,9 @@
  */
 import type { Low } from 'lowdb'
 import { ServiceError } from '../../domain/errors.ts'
-import { assertSameInput } from '../../domain/mail/idempotency.ts'
 import { isFinished, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
 import type { AcceptResult, Clock, OutboxClaims, OutboxPage, OutboxRepository } from '../../domain/ports.ts'
+import { acceptResults } from '../in-process/idempotent-accept.ts'
 import { inProcessClaims } from '../in-process/outbox-claims.ts'
 import type { HistoryLog } from './history-log.ts'
 import { Gate, KeyedLocks } from './keyed-locks.ts'
@@ -85,18 +85,10 @@ export class LowdbOutbox implements OutboxStore {
           throw new ServiceError('CONFLICT', `A message with id ${id} already exists`)
         }
       }
-      const results: AcceptResult[] = []
-      for (const { entry } of messages) {
-        const earlierId =
-          entry.idempotencyKey === undefined ? undefined : this.#index.idempotent(entry.idempotencyKey, since)
-        const earlier = earlierId === undefined ? undefined : await this.#read(earlierId)
-        if (earlier === undefined) {
-          results.push({ entry: structuredClone(entry), replayed: false })
-          continue
-        }
-        assertSameInput(earlier, entry)
-        results.push({ entry: earlier, replayed: true })
-      }
+      const results = await acceptResults(messages, (key) => {
+        const earlierId = this.#index.idempotent(key, since)
+        return earlierId === undefined ? undefined : this.#read(earlierId)
+      })
       const fresh = messages.filter((_, index) => !results[index]!.replayed)
       if (fresh.length === 0) return results
       const freshIds = fresh.map(({ entry }) => entry.id)
@@ -134,14 +126,7 @@ export class LowdbOutbox implements OutboxStore {
   /** Claims over this store: its locks, its index, its clock. */
   readonly #claims: OutboxClaims = inProcessClaims({
     now: () => this.#clock.now(),
-    live: (account, statuses) =>
-      this.#index
-        .inStatuses(statuses)
-        .flatMap((message) =>
-          message.place.kind === 'live' && (account === undefined || message.place.entry.account === account)
-            ? [structuredClone(message.place.entry)]
-            : [],
-        ),
+    live: (account, statuses) => this.#index.liveEntries(account, statuses),
     read: (id) => this.#read(id),
     write: async (entries) => {
       await Promise.all(entries.map((entry) => this.#write(entry)))

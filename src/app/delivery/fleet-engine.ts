@@ -17,6 +17,7 @@ import { dueAt } from '../../domain/mail/claim.ts'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
 import type { FleetSignals, OutboxClaims, SendQuotaPort } from '../../domain/ports.ts'
 import { createFleetAttempts } from './fleet-attempt.ts'
+import { mailAnnouncer } from './mail-announcer.ts'
 import type { DeliveryEngine, DeliveryOptions } from './types.ts'
 import { createWaiters } from './waiters.ts'
 
@@ -95,7 +96,7 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
       )
       .then(
         () => undefined,
-        (caught) => logger.error('Could not record held mail', { account, error: messageOf(caught) }),
+        (caught) => logger.error('Could not record held mail', { account, error: caught }),
       )
 
   /** Claims what the account may start now, up to the free slots, and starts it. */
@@ -114,7 +115,7 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
         try {
           claimed = await outbox.claimDue({ owner: options.owner, account, leaseMs, limit: free })
         } catch (caught) {
-          logger.error('Could not claim due mail; will try again', { account, error: messageOf(caught) })
+          logger.error('Could not claim due mail; will try again', { account, error: caught })
           arm(account, clock.now() + pollMs)
           return
         }
@@ -181,7 +182,7 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
             else arm(work.account, work.nextAt)
           }
         } catch (caught) {
-          logger.error('Could not look for due mail; will try again', { error: messageOf(caught) })
+          logger.error('Could not look for due mail; will try again', { error: caught })
         }
       } while (pollAgain)
     }
@@ -206,18 +207,7 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
     })
   }
 
-  /** Other replicas hear of new work at once; several accepts in one turn make one signal per account. */
-  const announced = new Set<string>()
-  const announce = (account: string) => {
-    if (announced.has(account)) return
-    announced.add(account)
-    queueMicrotask(() => {
-      announced.delete(account)
-      signals.publish('mail', account).catch(() => undefined)
-    })
-  }
-
-  const change = (id: string, decide: Parameters<typeof outbox.change>[1]) => outbox.change(id, decide)
+  const announce = mailAnnouncer(signals)
 
   return {
     async start() {
@@ -257,13 +247,13 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
     },
 
     async cancel(id) {
-      const entry = await change(id, () => ({ type: 'cancel' }))
+      const entry = await outbox.change(id, () => ({ type: 'cancel' }))
       waiters.resolve(id)
       return entry
     },
 
     async retry(id) {
-      const entry = await change(id, (stored) => ({
+      const entry = await outbox.change(id, (stored) => ({
         type: 'adminRetry',
         at: clock.now(),
         held: held.has(stored.account),
@@ -305,8 +295,4 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
       attempts.stop()
     },
   }
-}
-
-function messageOf(caught: unknown): string {
-  return caught instanceof Error ? caught.message : 'unknown error'
 }
