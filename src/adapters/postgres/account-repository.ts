@@ -16,7 +16,7 @@ import type { AccountRepository } from '../../domain/ports.ts'
 import type { TokenCipher } from '../lowdb/token-cipher.ts'
 import { ACCOUNT_COLUMNS, accountFromRow, accountParams } from './account-rows.ts'
 import { unavailableError } from './connect.ts'
-import { inTransaction } from './outbox-transaction.ts'
+import { inTransaction } from './transaction.ts'
 
 /** The advisory lock key of default changes (a constant the service uses for nothing else). */
 const DEFAULT_LOCK_KEY = 0x676d_6169_6c02n

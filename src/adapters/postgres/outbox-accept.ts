@@ -25,7 +25,7 @@ import {
   rowOf,
   WRITTEN_COLUMNS,
 } from './outbox-rows.ts'
-import { inTransaction } from './outbox-transaction.ts'
+import { inTransaction } from './transaction.ts'
 
 /** Whose keys: one namespace until keys are scoped per API key. */
 const NAMESPACE = ''

@@ -14,7 +14,7 @@ import type { MailStatus, OutboxEntry } from '../../domain/mail/record.ts'
 import { type MailEvent, transition } from '../../domain/mail/transition.ts'
 import type { AccountWork } from '../../domain/ports.ts'
 import { CLOCK_MS, entryOf, MESSAGE_COLUMNS, type MessageRow, ms, rowOf, WRITE_ROWS } from './outbox-rows.ts'
-import { inTransaction } from './outbox-transaction.ts'
+import { inTransaction } from './transaction.ts'
 
 type Decide = (stored: OutboxEntry, now: number) => MailEvent | undefined
 

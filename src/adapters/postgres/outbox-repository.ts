@@ -24,7 +24,7 @@ import {
   sentSince,
 } from './outbox-reads.ts'
 import { rowOf, WRITE_ROWS } from './outbox-rows.ts'
-import { outboxError } from './outbox-transaction.ts'
+import { outboxError } from './transaction.ts'
 
 export type PostgresOutbox = OutboxRepository &
   OutboxClaims & {

@@ -1,5 +1,5 @@
 /**
- * The outbox's way to the database: a transaction on one pooled
+ * The PostgreSQL stores' way to the database: a transaction on one pooled
  * connection, and the translation of driver errors into `ServiceError`s
  * (an unreachable database is `SERVICE_UNAVAILABLE`, see `connect.ts`).
  */
