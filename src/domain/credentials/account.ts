@@ -24,6 +24,14 @@ export interface Account {
   accessToken?: string
   /** Epoch ms at which the access token expires. */
   accessTokenExpiresAt?: number
+  /**
+   * Epoch ms at which Google will kill the refresh token, where known
+   * (`refresh_token_expires_in` of the token response, or 7 days after
+   * consent for an app in Testing).
+   */
+  refreshTokenExpiresAt?: number
+  /** The `refreshTokenExpiresAt` an `account.expiring` warning was already given for. */
+  expiryWarnedFor?: number
 }
 
 /** The tokens Google gave at a code exchange or a refresh. */
@@ -33,6 +41,8 @@ export interface GrantedTokens {
   refreshToken?: string
   /** Epoch ms. */
   expiresAt?: number
+  /** Epoch ms at which the refresh token dies, when Google said (`refresh_token_expires_in`). */
+  refreshTokenExpiresAt?: number
   scopes: string[]
 }
 

@@ -68,6 +68,8 @@ export interface OutboxEntry {
   idempotencyKey?: string
   /** Fingerprint of the input, to tell a repeated call from a conflicting one. */
   inputHash?: string
+  /** The id of the API key that accepted it (never the key). */
+  apiKeyId?: string
   /**
    * PostgreSQL mode: the replica attempting it (`owner`) and until when
    * (epoch ms) its lease runs; present only while `sending`. A lease not

@@ -43,3 +43,18 @@ export async function chargeMessages(ctx: { caller?: Caller | undefined }, messa
     ),
   )
 }
+
+/** A procedure for the admin only (`Authorization: Bearer ADMIN_TOKEN`); an API key is refused. */
+export const adminProcedure = t.procedure.use(async ({ ctx, next }) => {
+  if (!ctx.caller?.admin) {
+    throw toTrpcError(
+      new ServiceError(
+        'UNAUTHORIZED',
+        'The admin API needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>',
+      ),
+    )
+  }
+  const result = await next()
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') throw toTrpcError(result.error.cause)
+  return result
+})

@@ -7,6 +7,7 @@ import { toAccountStatus } from '../../../app/account-status.ts'
 import { type MailRecord, toMailRecord } from '../../../app/mail-record.ts'
 import { mailInputSchema } from '../../../domain/mail/input.ts'
 import { MAIL_STATUSES } from '../../../domain/mail/record.ts'
+import { adminRouter } from './admin-router.ts'
 import { apiProcedure, chargeMessages, router } from './init.ts'
 
 const idInput = z.strictObject({ id: z.string().min(1).max(128) })
@@ -62,7 +63,7 @@ const accountsRouter = router({
   list: apiProcedure.query(async ({ ctx }) => (await ctx.accounts.list()).map(toAccountStatus)),
 })
 
-export const appRouter = router({ mail: mailRouter, accounts: accountsRouter })
+export const appRouter = router({ mail: mailRouter, accounts: accountsRouter, admin: adminRouter })
 
 /** The router's type: what `@trpc/client` needs for full types. */
 export type AppRouter = typeof appRouter

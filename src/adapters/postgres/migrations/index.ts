@@ -8,6 +8,9 @@
  * same way on Node and Deno, with no build step and no file reads.
  */
 import { initial } from './001-initial.ts'
+import { apiKeys } from './002-api-keys.ts'
+import { webhooks } from './003-webhooks.ts'
+import { tokenExpiry } from './004-token-expiry.ts'
 
 export interface Migration {
   readonly version: number
@@ -15,4 +18,4 @@ export interface Migration {
   readonly sql: string
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial]
+export const MIGRATIONS: readonly Migration[] = [initial, apiKeys, webhooks, tokenExpiry]
