@@ -27,6 +27,7 @@ import { benchReaders } from './readers.ts'
 import { benchResume } from './resume.ts'
 import { benchServiceCost } from './service-cost.ts'
 import { benchTokenRefresh } from './token-refresh.ts'
+import { benchWebhooks } from './webhooks.ts'
 
 type Bench = (options: { quick: boolean }) => Promise<BenchResult | BenchResult[]>
 
@@ -50,6 +51,11 @@ const BENCHES: Array<{ name: string; title: string; run: Bench }> = [
     name: 'fleet',
     title: 'Several replicas on PostgreSQL: acceptance, paced delivery, dispatch, round trips',
     run: benchFleet,
+  },
+  {
+    name: 'webhooks',
+    title: 'Webhooks: the cost of one subscribed endpoint per send, and the dispatcher against a plain loop',
+    run: benchWebhooks,
   },
   { name: 'footprint', title: 'Footprint on Node and Deno', run: benchFootprint },
 ]

@@ -8,6 +8,8 @@ export interface AccountStatus {
   isDefault: boolean
   connectedAt: string
   lastRefreshAt?: string
+  /** When Google will kill the refresh token, where known (Testing mode, time-limited grants). */
+  expiresAt?: string
   lastError?: RecordedAccountError
 }
 
@@ -21,6 +23,8 @@ export function toAccountStatus(account: Account): AccountStatus {
   }
   if (account.lastRefreshAt !== undefined)
     status.lastRefreshAt = new Date(account.lastRefreshAt).toISOString()
+  if (account.refreshTokenExpiresAt !== undefined && account.status !== 'revoked')
+    status.expiresAt = new Date(account.refreshTokenExpiresAt).toISOString()
   if (account.lastError !== undefined) status.lastError = account.lastError
   return status
 }

@@ -3,6 +3,7 @@
  * recording refreshes, reauthorization required, default, disconnect.
  */
 import type { Account, GrantedTokens } from '../domain/credentials/account.ts'
+import { isWarningDue } from '../domain/credentials/expiry.ts'
 import { applyRefreshOutcome, disconnectAccount } from '../domain/credentials/refresh.ts'
 import { ServiceError } from '../domain/errors.ts'
 import type { AccountRepository, Clock, OAuthPort } from '../domain/ports.ts'
@@ -24,6 +25,12 @@ export interface AccountService {
   save(account: Account): Promise<void>
   recordTokens(email: string, tokens: GrantedTokens): Promise<void>
   markReauthorizationRequired(email: string): Promise<void>
+  /**
+   * Records that the admin was warned of `deadline` (`expiryWarnedFor`),
+   * when a warning for it is still due: resolves true when this call saved
+   * it (on PostgreSQL that save is the `account.expiring` event).
+   */
+  markExpiryWarned(email: string, deadline: number): Promise<boolean>
   makeDefault(email: string): Promise<void>
   /** Revokes the account's token at Google and forgets the tokens; history stays. */
   disconnect(email: string): Promise<void>
@@ -112,6 +119,14 @@ export function createAccountService(deps: {
         await accounts.save(applyRefreshOutcome(account, { kind: 'invalid_grant' }, clock.now()))
         logger.warn('Account needs reauthorization', { account: email })
         deps.listener.reauthorizationRequired(email)
+      }),
+
+    markExpiryWarned: (email, deadline) =>
+      serial(email, async () => {
+        const account = await accounts.get(email)
+        if (account?.refreshTokenExpiresAt !== deadline || !isWarningDue(account, clock.now())) return false
+        await accounts.save({ ...account, expiryWarnedFor: deadline })
+        return true
       }),
 
     makeDefault: async (email) => {

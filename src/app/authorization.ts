@@ -53,6 +53,8 @@ export function createAuthorization(deps: {
   newState: () => string
   /** Sends held mail once an account is connected again; returns how many. */
   onConnected: (email: string) => Promise<number>
+  /** The Google app is in Testing (`GOOGLE_APP_TESTING`): each consent's refresh token dies 7 days later. */
+  appTesting?: boolean
 }): Authorization {
   const start = async (options: { loginHint?: string }): Promise<StartedAuthorization> => {
     const now = deps.clock.now()
@@ -115,6 +117,7 @@ export function createAuthorization(deps: {
           granted,
           ...(existing ? { existing } : {}),
           hasOtherAccounts: all.some((account) => account.email !== email && account.status !== 'revoked'),
+          appTesting: deps.appTesting ?? false,
           now,
         })
         if (decision.kind === 'scope_missing') {
@@ -131,7 +134,12 @@ export function createAuthorization(deps: {
           return { kind: 'consent_required', url: again.url, state: again.state }
         }
         await deps.accounts.save(decision.account)
-        deps.logger.info('Account connected', { account: email, reconnected: decision.reconnected })
+        const deadline = decision.account.refreshTokenExpiresAt
+        deps.logger.info('Account connected', {
+          account: email,
+          reconnected: decision.reconnected,
+          ...(deadline === undefined ? {} : { accessEndsAt: new Date(deadline).toISOString() }),
+        })
         const released = await deps.onConnected(email)
         return { kind: 'connected', email, reconnected: decision.reconnected, released }
       } catch (caught) {

@@ -42,8 +42,13 @@ const envSchema = z.object({
   GOOGLE_REVOKE_URL: url.default(DEFAULTS.revokeUrl),
   GOOGLE_USERINFO_URL: url.default(DEFAULTS.userinfoUrl),
   GMAIL_API_URL: url.default(DEFAULTS.gmailApiUrl),
+  GOOGLE_APP_TESTING: z
+    .enum(['true', 'false'], 'must be true or false')
+    .default('false')
+    .transform((value) => value === 'true'),
   API_KEYS: list.optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TOKEN_ENCRYPTION_KEY: z.string().min(1).optional(),
   GMAIL_SENDS_PER_MINUTE: integer(0, 100_000).default(60),
   GMAIL_SENDS_PER_DAY: integer(0, 10_000_000).default(2000),
@@ -70,6 +75,8 @@ const envSchema = z.object({
     .optional(),
   CLAIM_LEASE_MS: integer(1_000, 3_600_000).default(60_000),
   FLEET_POLL_MS: integer(50, 60_000).default(2_000),
+  WEBHOOK_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: integer(1, 3_600_000).default(5_000),
 })
 
 export interface GoogleClientConfig {
@@ -87,6 +94,8 @@ export interface Config {
   dataDir: string
   /** Absent: sandbox mode. */
   google?: GoogleClientConfig
+  /** The Google app is in Testing: its refresh tokens die 7 days after consent (`GOOGLE_APP_TESTING`). */
+  googleAppTesting: boolean
   endpoints: {
     authUrl: string
     tokenUrl: string
@@ -96,6 +105,8 @@ export interface Config {
   }
   apiKeys?: string[]
   adminToken?: string
+  /** Accepted by `GET /metrics` besides the admin token. */
+  metricsToken?: string
   tokenEncryptionKey?: string
   sendsPerMinute: number
   sendsPerDay: number
@@ -125,6 +136,10 @@ export interface Config {
   claimLeaseMs: number
   /** How often a replica looks for due mail when no signal came (PostgreSQL mode). */
   fleetPollMs: number
+  /** A webhook attempt's time limit. */
+  webhookTimeoutMs: number
+  /** The first webhook retry's delay (doubling after, at most an hour). */
+  webhookRetryBaseMs: number
 }
 
 export class ConfigError extends Error {
@@ -203,6 +218,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     publicUrl,
     publicUrlFixed: e.PUBLIC_URL !== undefined,
     dataDir: e.DATA_DIR,
+    googleAppTesting: e.GOOGLE_APP_TESTING,
     endpoints: {
       authUrl: e.GOOGLE_AUTH_URL,
       tokenUrl: e.GOOGLE_TOKEN_URL,
@@ -227,12 +243,15 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     claimLeaseMs: e.CLAIM_LEASE_MS,
     fleetPollMs: e.FLEET_POLL_MS,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
   }
   if (e.DATABASE_URL !== undefined) config.databaseUrl = e.DATABASE_URL
   if (e.REPLICA_ID !== undefined) config.replicaId = e.REPLICA_ID
   if (!sandbox) config.google = { clientId: e.GOOGLE_CLIENT_ID!, clientSecret: e.GOOGLE_CLIENT_SECRET! }
   if (e.API_KEYS !== undefined && e.API_KEYS.length > 0) config.apiKeys = e.API_KEYS
   if (e.ADMIN_TOKEN !== undefined) config.adminToken = e.ADMIN_TOKEN
+  if (e.METRICS_TOKEN !== undefined) config.metricsToken = e.METRICS_TOKEN
   if (e.TOKEN_ENCRYPTION_KEY !== undefined) config.tokenEncryptionKey = e.TOKEN_ENCRYPTION_KEY
   return config
 }

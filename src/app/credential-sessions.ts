@@ -15,6 +15,7 @@ import type { Account, GrantedTokens } from '../domain/credentials/account.ts'
 import { ServiceError } from '../domain/errors.ts'
 import type { Clock, RefreshCoordinator } from '../domain/ports.ts'
 import { inProcessRefreshCoordinator } from './in-process-refresh-coordinator.ts'
+import { type Metrics, tokenRefreshOutcomeOf } from './metrics.ts'
 
 export interface StoredCredentials {
   refreshToken: string
@@ -51,6 +52,11 @@ export function createCredentialSessions<Client>(deps: {
   /** Default: in-process, for a store that one process owns. */
   coordinator?: RefreshCoordinator
   refreshMarginMs?: number
+  /**
+   * Hears each refresh: the ones made here (ok or why not), and the ones a
+   * client makes by itself (after a 401), when they succeed.
+   */
+  metrics?: Pick<Metrics, 'tokenRefresh'>
 }): CredentialSessions<Client> {
   const coordinator = deps.coordinator ?? inProcessRefreshCoordinator()
   const margin = deps.refreshMarginMs ?? REFRESH_MARGIN_MS
@@ -81,13 +87,25 @@ export function createCredentialSessions<Client>(deps: {
     // The client's refreshes (this one, and any it makes by itself after a 401) move its expiry.
     const token = { expiresAt: reuse ? account.accessTokenExpiresAt : undefined }
     let stored: Promise<void> | undefined
+    let refreshing = false
     const client = deps.createClient(credentials, (tokens) => {
+      // The refresh below counts itself; a client's own refresh is counted here.
+      if (!refreshing) deps.metrics?.tokenRefresh('ok')
       token.expiresAt = tokens.expiresAt
       // A store that failed leaves the client's token good: `onTokens` reports its own failures.
       stored = Promise.resolve(deps.onTokens(email, tokens)).catch(() => undefined)
     })
     if (!reuse) {
-      await deps.refresh(client)
+      refreshing = true
+      try {
+        await deps.refresh(client)
+        deps.metrics?.tokenRefresh('ok')
+      } catch (caught) {
+        deps.metrics?.tokenRefresh(tokenRefreshOutcomeOf(caught))
+        throw caught
+      } finally {
+        refreshing = false
+      }
       // Stored before the coordinator lets the next replica read the account.
       await stored
     }

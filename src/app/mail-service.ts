@@ -1,24 +1,58 @@
 /**
  * The mail use cases: accept (validate, compose, store durably, hand to
- * delivery), and look up, list, cancel and retry accepted messages.
+ * delivery), and look up, list, cancel and retry accepted messages. With a
+ * caller, each message records the key that made it; a key limited to some
+ * procedures (one app's key) sees and changes only its own messages, as if
+ * the others did not exist (NOT_FOUND), while a full-access key sees all.
  */
+import { seesOnlyOwnMessages } from '../domain/api-keys/scope.ts'
 import { badRequest, type FieldIssue, isServiceError, ServiceError } from '../domain/errors.ts'
-import { foldRepeatedKeys, IDEMPOTENCY_WINDOW_MS } from '../domain/mail/idempotency.ts'
+import {
+  callerIdempotencyKey,
+  foldRepeatedKeys,
+  IDEMPOTENCY_WINDOW_MS,
+  keyConflict,
+} from '../domain/mail/idempotency.ts'
 import type { MailInput } from '../domain/mail/input.ts'
 import type { MailStatus, OutboxEntry } from '../domain/mail/record.ts'
 import type { AcceptResult, Clock, OutboxPage, OutboxRepository } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
 import type { DeliveryEngine } from './delivery/engine.ts'
-import { prepareMessage } from './prepare-message.ts'
+import { type MailCaller, prepareMessage } from './prepare-message.ts'
 import type { StorageGuard } from './storage-guard.ts'
 
+export type { MailCaller } from './prepare-message.ts'
+
+/** Every method takes the API key's caller last; without one (the console), nothing is limited. */
 export interface MailService {
-  send(input: MailInput): Promise<OutboxEntry>
-  sendBatch(inputs: MailInput[]): Promise<OutboxEntry[]>
-  get(id: string): Promise<OutboxEntry>
-  list(query: { status?: MailStatus; limit?: number; cursor?: string }): Promise<OutboxPage>
-  cancel(id: string): Promise<OutboxEntry>
-  retry(id: string): Promise<OutboxEntry>
+  send(input: MailInput, caller?: MailCaller): Promise<OutboxEntry>
+  sendBatch(inputs: MailInput[], caller?: MailCaller): Promise<OutboxEntry[]>
+  get(id: string, caller?: MailCaller): Promise<OutboxEntry>
+  list(
+    query: { status?: MailStatus; limit?: number; cursor?: string },
+    caller?: MailCaller,
+  ): Promise<OutboxPage>
+  cancel(id: string, caller?: MailCaller): Promise<OutboxEntry>
+  retry(id: string, caller?: MailCaller): Promise<OutboxEntry>
+}
+
+/** The key whose messages alone `caller` may see, or undefined for all. */
+function ownerOf(caller: MailCaller | undefined): string | undefined {
+  return caller !== undefined && seesOnlyOwnMessages(caller.scope) ? caller.keyId : undefined
+}
+
+const notFound = (id: string) => new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
+
+/** A CONFLICT worded with the key as the caller gave it, not as stored in its namespace. */
+function inCallerTerms(error: unknown, entries: readonly OutboxEntry[]): unknown {
+  if (!isServiceError(error) || error.code !== 'CONFLICT') return error
+  for (const entry of entries) {
+    const stored = entry.idempotencyKey
+    const given = callerIdempotencyKey(entry)
+    if (stored !== undefined && given !== stored && error.message.includes(JSON.stringify(stored)))
+      return keyConflict(given ?? '')
+  }
+  return error
 }
 
 export interface MailServiceDeps {
@@ -35,12 +69,16 @@ export interface MailServiceDeps {
 
 export function createMailService(deps: MailServiceDeps): MailService {
   const { outbox, delivery, clock } = deps
-  const accept = async (inputs: MailInput[], pathPrefix: (index: number) => string) => {
+  const accept = async (
+    inputs: MailInput[],
+    pathPrefix: (index: number) => string,
+    caller: MailCaller | undefined,
+  ) => {
     const prepared: Array<{ entry: OutboxEntry; raw: Uint8Array }> = []
     const issues: FieldIssue[] = []
     for (const [index, input] of inputs.entries()) {
       try {
-        prepared.push(await prepareMessage(input, deps))
+        prepared.push(await prepareMessage(input, deps, caller))
       } catch (caught) {
         if (isServiceError(caught) && caught.code === 'BAD_REQUEST' && inputs.length > 1) {
           const prefix = pathPrefix(index)
@@ -65,14 +103,21 @@ export function createMailService(deps: MailServiceDeps): MailService {
 
     // Repeats of one key within the call fold into its first message; the
     // store decides the rest atomically (a unique key, on every replica).
-    const { unique, sameAs } = foldRepeatedKeys(prepared)
+    const entries = prepared.map((message) => message.entry)
+    let folded: ReturnType<typeof foldRepeatedKeys<(typeof prepared)[number]>>
+    try {
+      folded = foldRepeatedKeys(prepared)
+    } catch (caught) {
+      throw inCallerTerms(caught, entries)
+    }
+    const { unique, sameAs } = folded
     const now = clock.now()
     await deps.storage?.assertRoomForNewMail()
     const stored = await outbox
       .accept(unique, { idempotencySince: now - IDEMPOTENCY_WINDOW_MS })
       .catch((caught: unknown) => {
         deps.storage?.writeFailed()
-        throw caught
+        throw inCallerTerms(caught, entries)
       })
     for (const result of stored) if (!result.replayed) delivery.enqueue(result.entry)
     return sameAs.map((index, position): AcceptResult => {
@@ -83,9 +128,11 @@ export function createMailService(deps: MailServiceDeps): MailService {
     })
   }
 
-  const current = async (id: string): Promise<OutboxEntry> => {
+  const current = async (id: string, caller?: MailCaller): Promise<OutboxEntry> => {
     const entry = delivery.live(id) ?? (await outbox.get(id))
-    if (!entry) throw new ServiceError('NOT_FOUND', `No message has the id ${JSON.stringify(id)}`)
+    if (!entry) throw notFound(id)
+    const owner = ownerOf(caller)
+    if (owner !== undefined && entry.apiKeyId !== owner) throw notFound(id)
     return entry
   }
 
@@ -99,22 +146,30 @@ export function createMailService(deps: MailServiceDeps): MailService {
   }
 
   return {
-    async send(input) {
-      return (await settle(await accept([input], () => '')))[0]!
+    async send(input, caller) {
+      return (await settle(await accept([input], () => '', caller)))[0]!
     },
-    async sendBatch(inputs) {
+    async sendBatch(inputs, caller) {
       if (inputs.length === 0)
         throw badRequest('A batch needs at least one message', [{ path: 'messages', message: 'Empty' }])
-      return settle(await accept(inputs, (index) => `messages.${index}`))
+      return settle(await accept(inputs, (index) => `messages.${index}`, caller))
     },
     get: current,
-    list(query) {
-      const request: { status?: MailStatus; limit: number; cursor?: string } = { limit: query.limit ?? 20 }
+    list(query, caller) {
+      const request: Parameters<OutboxRepository['list']>[0] = { limit: query.limit ?? 20 }
       if (query.status !== undefined) request.status = query.status
       if (query.cursor !== undefined) request.cursor = query.cursor
+      const owner = ownerOf(caller)
+      if (owner !== undefined) request.apiKeyId = owner
       return outbox.list(request)
     },
-    cancel: (id) => delivery.cancel(id),
-    retry: (id) => delivery.retry(id),
+    async cancel(id, caller) {
+      if (ownerOf(caller) !== undefined) await current(id, caller)
+      return delivery.cancel(id)
+    },
+    async retry(id, caller) {
+      if (ownerOf(caller) !== undefined) await current(id, caller)
+      return delivery.retry(id)
+    },
   }
 }

@@ -1,9 +1,15 @@
 /**
  * Turns one caller's input into a composed message and its outbox entry:
- * validation, the sending account, MIME composition, the size limit.
+ * validation, the key's scope (sending account and every recipient, before
+ * anything is stored), the sending account, MIME composition, the size
+ * limit; the entry records the key that made it, and its idempotency key
+ * in that key's namespace.
  */
+import type { KeyScope } from '../domain/api-keys/api-key.ts'
+import { outsideScope, recipientRefusal, senderRefusal } from '../domain/api-keys/scope.ts'
 import { ServiceError } from '../domain/errors.ts'
 import { formatMailbox } from '../domain/mail/address.ts'
+import { namespacedKey } from '../domain/mail/idempotency.ts'
 import type { MailInput } from '../domain/mail/input.ts'
 import { MAX_MESSAGE_BYTES, type Mailbox } from '../domain/mail/message.ts'
 import type { OutboxEntry } from '../domain/mail/record.ts'
@@ -14,12 +20,24 @@ import type { Clock } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
 import { hashMailInput, sha256Hex } from './input-hash.ts'
 
+/** Who sends: the id of the API key, and its scope (absent or empty: full access). */
+export interface MailCaller {
+  keyId: string
+  scope?: KeyScope
+}
+
+/** Throws FORBIDDEN naming the rule when `refusal` says the scope does not allow it. */
+function allowed(refusal: string | undefined): void {
+  if (refusal !== undefined) throw outsideScope(refusal)
+}
+
 /** A placeholder sender so that input errors are reported before a missing account. */
 const NO_DEFAULT: Mailbox = { address: 'default-account@invalid' }
 
 export async function prepareMessage(
   input: MailInput,
   deps: { accounts: AccountService; clock: Clock; newId: () => string; newBoundary: () => string },
+  caller?: MailCaller,
 ): Promise<{ entry: OutboxEntry; raw: Uint8Array }> {
   // Without `from`, the default account is looked up once; if there is none, the
   // input is still checked first (against a placeholder), then the lookup's error is thrown.
@@ -34,10 +52,24 @@ export async function prepareMessage(
     byDefault && 'account' in byDefault ? { address: byDefault.account.email } : NO_DEFAULT
   const mail = toMail(input, { defaultFrom })
   if (byDefault && 'error' in byDefault) throw byDefault.error
+  const scope = caller?.scope
+  if (scope !== undefined) {
+    const address = (mailbox: { address: string }) => mailbox.address
+    allowed(
+      recipientRefusal(scope, {
+        to: mail.to.map(address),
+        cc: mail.cc.map(address),
+        bcc: mail.bcc.map(address),
+      }),
+    )
+    // Before the lookup, so that a refused key learns nothing of which accounts are connected.
+    if (input.from !== undefined) allowed(senderRefusal(scope, mail.from.address))
+  }
   const account =
     byDefault && 'account' in byDefault
       ? byDefault.account
       : await deps.accounts.resolveSender(mail.from.address)
+  if (scope !== undefined) allowed(senderRefusal(scope, account.email))
   const now = deps.clock.now()
   const id = deps.newId()
   const domain = account.email.split('@')[1] ?? 'localhost'
@@ -63,8 +95,10 @@ export async function prepareMessage(
     messageId,
   }
   if (mail.threadId !== undefined) draft.threadId = mail.threadId
+  if (caller !== undefined) draft.apiKeyId = caller.keyId
   if (input.idempotencyKey !== undefined) {
-    draft.idempotencyKey = input.idempotencyKey
+    draft.idempotencyKey =
+      caller === undefined ? input.idempotencyKey : namespacedKey(caller.keyId, input.idempotencyKey)
     draft.inputHash = await hashMailInput(input)
   }
   const entry = accept(draft, {

@@ -111,8 +111,8 @@ export interface OutboxRepository {
    * `BODY_DAMAGED` when it differs from the entry's `size` and `bodySha256`.
    */
   readRaw(id: string): Promise<Uint8Array>
-  /** Newest first. The cursor is opaque. */
-  list(query: { status?: MailStatus; limit: number; cursor?: string }): Promise<OutboxPage>
+  /** Newest first. The cursor is opaque. `apiKeyId`: only the messages that key accepted. */
+  list(query: { status?: MailStatus; limit: number; cursor?: string; apiKeyId?: string }): Promise<OutboxPage>
   /** Every message not finished (queued, scheduled, sending, held), oldest first. */
   pending(): Promise<OutboxEntry[]>
   /** The message accepted with this idempotency key since `since` (epoch ms), if any. */
@@ -120,6 +120,12 @@ export interface OutboxRepository {
   /** Epoch ms of every send by `account` since `since`, for the daily budget. */
   sentSince(account: string, since: number): Promise<number[]>
   countByStatus(): Promise<Record<MailStatus, number>>
+  /**
+   * Milliseconds, by the store's clock, since the oldest message still on
+   * its way out became due (`domain/mail/overdue.ts`); 0 when none is.
+   * Cheap enough for every metrics scrape.
+   */
+  oldestDueAge(): Promise<number>
 }
 
 /** When an account's next message becomes claimable. */
@@ -226,66 +232,13 @@ export interface SendQuotaPort {
   sentToday(account: string): Promise<number>
 }
 
-/** An OAuth login started and not yet finished: what its callback needs. */
-export interface PendingAuthorization {
-  /** The PKCE verifier (RFC 7636) of the login: a secret until the code is exchanged. */
-  codeVerifier: string
-  /** Epoch ms when the login started. */
-  createdAt: number
-  loginHint?: string
-}
-
-/**
- * The OAuth `state` of logins in progress (RFC 9700 §4.7), shared by every
- * process on one store: a login started on one replica finishes on any.
- * A state is single use across all of them: of concurrent takes of one
- * state, at most one gets its login. Stores keep the state's SHA-256, never
- * the state, and the verifier sealed; they drop expired logins on their
- * own, and keep a bounded number (the oldest dropped first).
- */
-export interface AuthorizationStates {
-  /** Remembers the login started with `state` until `expiresAt` (epoch ms). */
-  put(state: string, pending: PendingAuthorization, expiresAt: number): Promise<void>
-  /**
-   * Spends `state`, whatever comes next: its login when it was put, not yet
-   * taken and not expired at `now` (epoch ms), else undefined.
-   */
-  take(state: string, now: number): Promise<PendingAuthorization | undefined>
-}
-
-/**
- * Admin sessions signed out before their expiry, remembered until then, by
- * every process on one store: a session signed out on one replica is
- * refused by all. Stores keep the session's SHA-256, never the session.
- */
-export interface SignOuts {
-  /** Remembers that `session` ended, until `expiresAt`; forgets sign-outs expired at `now`. */
-  add(session: string, expiresAt: number, now: number): Promise<void>
-  /** Whether `session` was signed out (and has not expired since: callers check expiry first). */
-  has(session: string): Promise<boolean>
-}
-
-/**
- * The request budget of each API key (a token bucket, GCRA on a shared
- * store): `perMinute` units a minute with bursts up to `burst`, one budget
- * per key for every process on one store, decided atomically. `key` is the
- * key's id (a digest prefix), never the key.
- */
-export interface RequestBudget {
-  /**
-   * Takes `cost` units (default 1): 0 when allowed (then they are taken),
-   * else the ms to wait (then nothing is taken). A cost above the burst
-   * passes from a full bucket and leaves it in debt, so that no request is
-   * refused for ever.
-   */
-  take(key: string, cost?: number): Promise<number>
-  /**
-   * Charges `extra` more units to a request already admitted with `paid`
-   * units, as if `paid + extra` had been asked at once: 0 when allowed, else
-   * the ms to wait (nothing more is taken).
-   */
-  extend(key: string, extra: number, paid: number): Promise<number>
-}
+export type {
+  AuthorizationStates,
+  BudgetLimits,
+  PendingAuthorization,
+  RequestBudget,
+  SignOuts,
+} from './access-ports.ts'
 
 /**
  * Access-token refreshes of one account, one at a time for every process on

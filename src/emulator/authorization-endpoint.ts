@@ -9,6 +9,8 @@ import { allowConsent, denyConsent } from './consent-decision.ts'
 import { consentPageHeaders, errorPageHeaders, renderConsentPage, renderErrorPage } from './consent-page.ts'
 import type { EmulatorContext } from './context.ts'
 import { type EndpointSpec, faultable } from './endpoint.ts'
+import { ACCESS_CHOICES } from './refresh-lifetime.ts'
+import type { ConsentChoice } from './types.ts'
 
 export const AUTHORIZATION_PATH = '/o/oauth2/v2/auth'
 
@@ -57,7 +59,22 @@ async function answerConsent(c: Context, context: EmulatorContext, form: URLSear
     const page = await renderConsentPage(request, { email: typed, problem })
     return c.html(page, 400, consentPageHeaders(request.redirectUri))
   }
-  return redirect(allowConsent(context, request, email))
+  const choice = consentChoice(form.get('access_duration'))
+  if (choice === undefined) {
+    const page = await renderConsentPage(request, {
+      email: typed,
+      problem: 'Choose how long the access lasts.',
+    })
+    return c.html(page, 400, consentPageHeaders(request.redirectUri))
+  }
+  return redirect(allowConsent(context, request, email, choice))
+}
+
+/** The page's "Access" answer: until removed (empty or absent), or one of its time-based choices. */
+function consentChoice(value: string | null): ConsentChoice | undefined {
+  if (value === null || value === '') return {}
+  const seconds = ACCESS_CHOICES.find((choice) => String(choice.seconds) === value)?.seconds
+  return seconds === undefined ? undefined : { accessSeconds: seconds }
 }
 
 function redirect(location: string): Response {

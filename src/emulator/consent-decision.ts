@@ -7,11 +7,26 @@
  */
 import type { AuthorizationRequest } from './authorization-request.ts'
 import type { EmulatorContext } from './context.ts'
+import type { ConsentChoice, RefreshTokenLifetime } from './types.ts'
 
-export function allowConsent(context: EmulatorContext, request: AuthorizationRequest, email: string): string {
+/**
+ * Allows the request as `email`. The refresh token it leads to lives as the
+ * user chose (time-based access, told in the token answers), else as the
+ * app's setting (an app in Testing), else until revoked.
+ */
+export function allowConsent(
+  context: EmulatorContext,
+  request: AuthorizationRequest,
+  email: string,
+  choice: ConsentChoice = {},
+): string {
   const firstConsent = !context.oauth.hasConsent(request.clientId, email)
   const refreshDue = request.accessType === 'offline' && (firstConsent || request.prompts.includes('consent'))
   context.oauth.recordConsent(request.clientId, email)
+  const lifetime: RefreshTokenLifetime | undefined =
+    choice.accessSeconds === undefined
+      ? context.refreshTokenLifetime
+      : { seconds: choice.accessSeconds, announced: true }
   const code = context.oauth.issueCode({
     clientId: request.clientId,
     redirectUri: request.redirectUri,
@@ -19,6 +34,7 @@ export function allowConsent(context: EmulatorContext, request: AuthorizationReq
     email,
     scopes: request.scopes,
     refreshDue,
+    ...(lifetime === undefined ? {} : { lifetime }),
   })
   return redirectTo(request.redirectUri, { code, state: request.state, scope: request.scopes.join(' ') })
 }

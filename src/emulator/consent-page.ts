@@ -5,6 +5,7 @@
  */
 import { html, raw } from 'hono/html'
 import type { AuthorizationRequest } from './authorization-request.ts'
+import { ACCESS_CHOICES } from './refresh-lifetime.ts'
 
 export const SANDBOX_BANNER = 'Sandbox: this is an emulator of Google; nothing leaves this machine'
 
@@ -20,8 +21,8 @@ const STYLE = `
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #202124; background: #f1f3f4; }
 .banner { background: #fde293; border-bottom: 2px solid #f29900; padding: .75rem 1rem; font-weight: 600; }
 main { max-width: 32rem; margin: 2rem auto; background: #fff; padding: 1.5rem 2rem; border-radius: 8px; }
-label, input { display: block; width: 100%; box-sizing: border-box; }
-input { font: inherit; padding: .5rem; margin: .25rem 0 1rem; }
+label, input, select { display: block; width: 100%; box-sizing: border-box; }
+input, select { font: inherit; padding: .5rem; margin: .25rem 0 1rem; }
 code { font-size: .8em; color: #5f6368; word-break: break-all; }
 .actions { display: flex; gap: 1rem; justify-content: flex-end; }
 button { font: inherit; padding: .5rem 1.5rem; cursor: pointer; }
@@ -66,6 +67,11 @@ export function renderConsentPage(
         ${request.parameters.map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
         <label for="email">Email</label>
         <input id="email" name="email" type="email" required autocomplete="email" value="${email}">
+        <label for="access_duration">Access</label>
+        <select id="access_duration" name="access_duration">
+          <option value="">Until you remove it</option>
+          ${ACCESS_CHOICES.map((choice) => html`<option value="${choice.seconds}">${choice.label} (time-based access)</option>`)}
+        </select>
         <h2>This will allow the app to:</h2>
         <ul>
           ${request.scopes.map(

@@ -5,7 +5,7 @@ import type { IdSource } from './ids.ts'
 import type { Mailbox } from './mailbox.ts'
 import type { OAuthState } from './oauth-state.ts'
 import type { SendQuota } from './quota.ts'
-import type { EmulatorStats } from './types.ts'
+import type { EmulatorStats, RefreshTokenLifetime } from './types.ts'
 
 export interface EmulatorContext {
   now: () => number
@@ -17,6 +17,8 @@ export interface EmulatorContext {
   quota: SendQuota
   stats: EmulatorStats
   rotateRefreshTokens: boolean
+  /** The lifetime of refresh tokens consented to from now on; undefined: until revoked. */
+  refreshTokenLifetime: RefreshTokenLifetime | undefined
 }
 
 export function emptyStats(): EmulatorStats {

@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { MAX_ACCESS_SECONDS } from './refresh-lifetime.ts'
 import type { EmulatorControl, EmulatorEndpoint, Fault, ReceivedMessage } from './types.ts'
 import { EMULATOR_ENDPOINTS } from './types.ts'
 
@@ -31,7 +32,17 @@ const schemas = {
   faultRate: z.strictObject({ endpoint, probability: z.number().min(0).max(1), faults: faultList }),
   quota: z.strictObject({ sendsPerMinute: z.number().int().nonnegative().max(1_000_000).nullable() }),
   account: z.strictObject({ email: z.string().min(3).max(320) }),
-  consent: z.strictObject({ authorizationUrl: z.string().max(8192), email: z.string().min(3).max(320) }),
+  consent: z.strictObject({
+    authorizationUrl: z.string().max(8192),
+    email: z.string().min(3).max(320),
+    /** Time-based access: the grant ends after this many seconds, told in the token answers. */
+    accessSeconds: z.number().int().positive().max(MAX_ACCESS_SECONDS).optional(),
+  }),
+  /** `{ seconds: 604800, announced: false }` plays an app in Testing; `seconds: null` turns it off. */
+  refreshTokenLifetime: z.strictObject({
+    seconds: z.number().int().positive().max(MAX_ACCESS_SECONDS).nullable(),
+    announced: z.boolean().default(false),
+  }),
 }
 
 /** A received message without its bytes, as JSON. */
@@ -101,12 +112,24 @@ export function createEmulatorControlApi(control: EmulatorControl): Hono {
     control.expireAccessTokens()
     return done()
   })
+  api.post('/refresh-token-lifetime', async (c) => {
+    const body = await parse(c.req.raw, schemas.refreshTokenLifetime)
+    if (!body.ok) return body.response
+    const { seconds, announced } = body.data
+    control.setRefreshTokenLifetime(seconds === null ? undefined : { seconds, announced })
+    return done()
+  })
   api.post('/consent', async (c) => {
     const body = await parse(c.req.raw, schemas.consent)
     if (!body.ok) return body.response
+    const { authorizationUrl, email, accessSeconds } = body.data
     try {
       return c.json({
-        redirectUrl: await control.approveConsent(body.data.authorizationUrl, body.data.email),
+        redirectUrl: await control.approveConsent(
+          authorizationUrl,
+          email,
+          accessSeconds === undefined ? {} : { accessSeconds },
+        ),
       })
     } catch (error) {
       return badRequest(error instanceof Error ? error.message : 'Consent refused')

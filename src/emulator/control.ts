@@ -3,6 +3,7 @@ import { normalizeEmail, readAuthorizationRequest } from './authorization-reques
 import { allowConsent } from './consent-decision.ts'
 import { type EmulatorContext, emptyStats } from './context.ts'
 import { decodeGrants, encodeGrants } from './grants-codec.ts'
+import { checkedLifetime, isAccessSeconds } from './refresh-lifetime.ts'
 import type { EmulatorControl, EmulatorStats } from './types.ts'
 
 export function createEmulatorControl(context: EmulatorContext): EmulatorControl {
@@ -19,13 +20,18 @@ export function createEmulatorControl(context: EmulatorContext): EmulatorControl
     setQuota: (quota) => context.quota.set(quota),
     revokeAccount: (email) => context.oauth.revokeAccount(email),
     expireAccessTokens: () => context.oauth.expireAccessTokens(),
-    approveConsent: async (authorizationUrl, email) => {
+    setRefreshTokenLifetime: (lifetime) => {
+      context.refreshTokenLifetime = checkedLifetime(lifetime)
+    },
+    approveConsent: async (authorizationUrl, email, choice = {}) => {
       if (!URL.canParse(authorizationUrl)) throw new Error('The authorization URL is not a URL')
       const check = readAuthorizationRequest(new URL(authorizationUrl).searchParams, context.clients)
       if (!check.ok) throw new Error(`Authorization request refused (${check.error}): ${check.description}`)
       const account = normalizeEmail(email)
       if (account === undefined) throw new Error('Consent needs a valid email address')
-      return allowConsent(context, check.request, account)
+      if (choice.accessSeconds !== undefined && !isAccessSeconds(choice.accessSeconds))
+        throw new Error('Time-based access must be a whole number of seconds, at most a year')
+      return allowConsent(context, check.request, account, choice)
     },
     stats: (): EmulatorStats => structuredClone(context.stats),
     reset: () => {

@@ -18,6 +18,7 @@ import { createIdSource, defaultRandom } from './ids.ts'
 import { Mailbox } from './mailbox.ts'
 import { OAuthState } from './oauth-state.ts'
 import { SendQuota } from './quota.ts'
+import { checkedLifetime } from './refresh-lifetime.ts'
 import { mountRevokeEndpoint } from './revoke-endpoint.ts'
 import { mountTokenEndpoint } from './token-endpoint.ts'
 import type { GoogleEmulator, GoogleEmulatorOptions } from './types.ts'
@@ -30,6 +31,7 @@ export { DEFAULT_MAILBOX_LIMITS, type MailboxLimits } from './mailbox.ts'
 export { REVOKE_PATH } from './revoke-endpoint.ts'
 export { TOKEN_PATH } from './token-endpoint.ts'
 export type {
+  ConsentChoice,
   EmulatedClient,
   EmulatorControl,
   EmulatorEndpoint,
@@ -39,8 +41,9 @@ export type {
   GoogleEmulator,
   GoogleEmulatorOptions,
   ReceivedMessage,
+  RefreshTokenLifetime,
 } from './types.ts'
-export { EMULATOR_ENDPOINTS } from './types.ts'
+export { EMULATOR_ENDPOINTS, TESTING_APP_LIFETIME } from './types.ts'
 export { USERINFO_PATH } from './userinfo-endpoint.ts'
 
 export function createGoogleEmulator(options: GoogleEmulatorOptions = {}): GoogleEmulator {
@@ -64,6 +67,7 @@ export function createGoogleEmulator(options: GoogleEmulatorOptions = {}): Googl
     quota: new SendQuota(now),
     stats: emptyStats(),
     rotateRefreshTokens: options.rotateRefreshTokens ?? false,
+    refreshTokenLifetime: checkedLifetime(options.refreshTokenLifetime),
   }
   const app = new Hono()
   if (grantsChanged !== undefined) {

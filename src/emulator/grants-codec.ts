@@ -20,7 +20,17 @@ const scopes = z.array(text).max(50)
 const grantsSchema = z.strictObject({
   format: z.literal(GRANTS_FORMAT),
   consents: z.array(z.strictObject({ clientId: text, email, grantedAt: epochMs })),
-  refreshTokens: z.array(z.strictObject({ token: text, clientId: text, email, scopes, issuedAt: epochMs })),
+  refreshTokens: z.array(
+    z.strictObject({
+      token: text,
+      clientId: text,
+      email,
+      scopes,
+      issuedAt: epochMs,
+      expiresAt: epochMs.exactOptional(),
+      announced: z.boolean().exactOptional(),
+    }),
+  ),
   accessTokens: z.array(z.strictObject({ token: text, clientId: text, email, scopes, expiresAt: epochMs })),
 })
 

@@ -8,6 +8,7 @@
  * developers.google.com/identity/protocols/oauth2#expiration)
  */
 import type { IdSource } from './ids.ts'
+import type { RefreshTokenLifetime } from './types.ts'
 
 export const CODE_LIFETIME_MS = 10 * 60 * 1000
 export const REFRESH_TOKENS_PER_GRANT = 100
@@ -20,6 +21,8 @@ export interface PendingCode {
   scopes: string[]
   /** Whether the exchange returns a refresh token (offline access and a consent screen shown). */
   refreshDue: boolean
+  /** How long that refresh token lives, decided at the consent; absent: until revoked. */
+  lifetime?: RefreshTokenLifetime
   expiresAt: number
 }
 
@@ -35,6 +38,10 @@ export interface RefreshGrant {
   email: string
   scopes: string[]
   issuedAt: number
+  /** Epoch ms from which the token is refused (`invalid_grant`); absent: until revoked. */
+  expiresAt?: number
+  /** Whether token answers tell its remaining lifetime (`refresh_token_expires_in`). */
+  announced?: boolean
 }
 
 export interface AccessGrant {
@@ -105,14 +112,18 @@ export class OAuthState {
     return pending
   }
 
-  issueRefreshToken(clientId: string, email: string, scopes: string[]): RefreshGrant {
+  issueRefreshToken(
+    clientId: string,
+    email: string,
+    scopes: string[],
+    lifetime?: RefreshTokenLifetime,
+  ): RefreshGrant {
     this.recordConsent(clientId, email)
-    const grant: RefreshGrant = {
-      token: this.#ids.refreshToken(),
-      clientId,
-      email,
-      scopes,
-      issuedAt: this.#now(),
+    const issuedAt = this.#now()
+    const grant: RefreshGrant = { token: this.#ids.refreshToken(), clientId, email, scopes, issuedAt }
+    if (lifetime !== undefined) {
+      grant.expiresAt = issuedAt + lifetime.seconds * 1000
+      grant.announced = lifetime.announced
     }
     this.#refreshTokens.set(grant.token, grant)
     this.#dropOldestRefreshTokens(clientId, email)
@@ -120,11 +131,13 @@ export class OAuthState {
     return grant
   }
 
+  /** The grant of a refresh token when known and not expired (Google: `Token has been expired or revoked.`). */
   refreshGrant(token: string): RefreshGrant | undefined {
-    return this.#refreshTokens.get(token)
+    const grant = this.#refreshTokens.get(token)
+    return grant !== undefined && this.#live(grant) ? grant : undefined
   }
 
-  /** Replaces a refresh token by a new one with the same grant; the old one stops working. */
+  /** Replaces a refresh token by a new one with the same grant (and deadline); the old one stops working. */
   rotateRefreshToken(old: RefreshGrant): RefreshGrant {
     this.#refreshTokens.delete(old.token)
     const fresh: RefreshGrant = { ...old, token: this.#ids.refreshToken(), issuedAt: this.#now() }
@@ -156,7 +169,7 @@ export class OAuthState {
    * whole grant for that account. `false` when the token is unknown.
    */
   revokeToken(token: string): boolean {
-    const owner = this.#refreshTokens.get(token) ?? this.liveAccessToken(token)
+    const owner = this.refreshGrant(token) ?? this.liveAccessToken(token)
     if (owner === undefined) return false
     this.#removeWhere((grant) => grant.clientId === owner.clientId && grant.email === owner.email)
     this.#onChange()
@@ -183,7 +196,7 @@ export class OAuthState {
   snapshot(): OAuthSnapshot {
     return structuredClone({
       consents: [...this.#consents.values()],
-      refreshTokens: [...this.#refreshTokens.values()],
+      refreshTokens: [...this.#refreshTokens.values()].filter((grant) => this.#live(grant)),
       accessTokens: [...this.#accessTokens.values()].filter((access) => access.expiresAt > this.#now()),
     })
   }
@@ -196,6 +209,10 @@ export class OAuthState {
       this.#consents.set(grantKey(consent.clientId, consent.email), consent)
     for (const grant of copy.refreshTokens) this.#refreshTokens.set(grant.token, grant)
     for (const access of copy.accessTokens) this.#accessTokens.set(access.token, access)
+  }
+
+  #live(grant: RefreshGrant): boolean {
+    return grant.expiresAt === undefined || grant.expiresAt > this.#now()
   }
 
   #forget(): void {

@@ -63,9 +63,9 @@ async function exchangeCode(
   }
   const grant = { clientId, email: pending.email, scopes: pending.scopes }
   const refresh = pending.refreshDue
-    ? context.oauth.issueRefreshToken(clientId, pending.email, pending.scopes)
+    ? context.oauth.issueRefreshToken(clientId, pending.email, pending.scopes, pending.lifetime)
     : undefined
-  return tokenResponse(context, context.oauth.issueAccessToken(grant), refresh)
+  return tokenResponse(context, context.oauth.issueAccessToken(grant), refresh, refresh)
 }
 
 function refreshAccess(context: EmulatorContext, clientId: string, form: URLSearchParams): Response {
@@ -73,6 +73,7 @@ function refreshAccess(context: EmulatorContext, clientId: string, form: URLSear
   if (token === null || token === '') {
     return oauthError({ status: 400, description: 'Missing required parameter: refresh_token' })
   }
+  // Unknown, revoked or past its lifetime: Google says "Token has been expired or revoked." alike.
   const grant = context.oauth.refreshGrant(token)
   if (grant === undefined) return oauthError({ status: 400, error: 'invalid_grant' })
   if (grant.clientId !== clientId) {
@@ -80,20 +81,29 @@ function refreshAccess(context: EmulatorContext, clientId: string, form: URLSear
   }
   const rotated = context.rotateRefreshTokens ? context.oauth.rotateRefreshToken(grant) : undefined
   const access = context.oauth.issueAccessToken({ clientId, email: grant.email, scopes: grant.scopes })
-  return tokenResponse(context, access, rotated)
+  return tokenResponse(context, access, rotated, rotated ?? grant)
 }
 
-/** RFC 6749 §5.1; Google adds an ID token when `openid` was granted. */
+/**
+ * RFC 6749 §5.1; Google adds an ID token when `openid` was granted, and
+ * `refresh_token_expires_in` (the seconds the refresh token has left) for a
+ * time-limited grant. `issued` is the refresh token sent in this answer,
+ * `used` the one the answer's lifetime is about.
+ */
 function tokenResponse(
   context: EmulatorContext,
   access: AccessGrant,
-  refresh: RefreshGrant | undefined,
+  issued: RefreshGrant | undefined,
+  used: RefreshGrant | undefined,
 ): Response {
   const body: Record<string, unknown> = {
     access_token: access.token,
     expires_in: Math.max(0, Math.round((access.expiresAt - context.now()) / 1000)),
   }
-  if (refresh !== undefined) body['refresh_token'] = refresh.token
+  if (issued !== undefined) body['refresh_token'] = issued.token
+  if (used?.announced === true && used.expiresAt !== undefined) {
+    body['refresh_token_expires_in'] = Math.max(1, Math.floor((used.expiresAt - context.now()) / 1000))
+  }
   body['scope'] = access.scopes.join(' ')
   body['token_type'] = 'Bearer'
   if (access.scopes.includes('openid')) {

@@ -14,6 +14,26 @@ export interface EmulatedClient {
   redirectUris?: string[]
 }
 
+/** How long refresh tokens live from their issue, for consents given from now on. */
+export interface RefreshTokenLifetime {
+  seconds: number
+  /**
+   * true: a time-limited grant (Google's time-based access), which the token
+   * answers say (`refresh_token_expires_in`); false: an app in Testing,
+   * whose tokens simply stop working (7 days, `TESTING_APP_LIFETIME`).
+   */
+  announced: boolean
+}
+
+/** Google's rule for an app whose publishing status is Testing: refresh tokens die 7 days after consent. */
+export const TESTING_APP_LIFETIME: RefreshTokenLifetime = { seconds: 7 * 86_400, announced: false }
+
+/** What the user chose on the consent screen beyond Allow. */
+export interface ConsentChoice {
+  /** Time-based access: the grant ends after this many seconds, and the token answers say so. */
+  accessSeconds?: number
+}
+
 export interface GoogleEmulatorOptions {
   /** Epoch milliseconds; default `Date.now`. */
   clock?: { now(): number }
@@ -21,6 +41,12 @@ export interface GoogleEmulatorOptions {
   accessTokenTtlSeconds?: number
   /** When true every refresh returns a new refresh_token and the old one stops working. */
   rotateRefreshTokens?: boolean
+  /**
+   * Refresh tokens die this long after they are issued (a refresh then
+   * answers `invalid_grant`); default never. `TESTING_APP_LIFETIME` plays
+   * an app in Testing. A consent's own time-based access wins over it.
+   */
+  refreshTokenLifetime?: RefreshTokenLifetime
   /** When absent any client id/secret is accepted. */
   clients?: EmulatedClient[]
   /** Token and id generation; default `crypto.randomUUID`-based. */
@@ -106,12 +132,14 @@ export interface EmulatorControl {
   revokeAccount(email: string): void
   /** Every access token expires now (refresh still works). */
   expireAccessTokens(): void
+  /** The lifetime of refresh tokens issued from now on (`undefined`: they live until revoked). */
+  setRefreshTokenLifetime(lifetime: RefreshTokenLifetime | undefined): void
   /**
    * Runs the consent decision (Allow) for an authorization URL without a
    * browser; resolves to the redirect URL (`redirect_uri?code=..&state=..`).
    * Rejects when the request is invalid.
    */
-  approveConsent(authorizationUrl: string, email: string): Promise<string>
+  approveConsent(authorizationUrl: string, email: string, choice?: ConsentChoice): Promise<string>
   stats(): EmulatorStats
   /** Forgets everything: grants, mailbox, faults, quota, statistics. */
   reset(): void

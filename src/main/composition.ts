@@ -11,24 +11,29 @@ import { createGoogleOAuth } from '../adapters/google-oauth/oauth.ts'
 import { createAdminSessions } from '../adapters/http/admin-session.ts'
 import { createHttpApp } from '../adapters/http/app.ts'
 import { createClientAddress } from '../adapters/http/client-address.ts'
-import { createApiKeyCheck } from '../adapters/http/secrets.ts'
+import { sha256Hex } from '../adapters/http/secrets.ts'
 import { createJsonLogger, type JsonLogger } from '../adapters/log/json-logger.ts'
-import { createTokenCipher, parseEncryptionKeys } from '../adapters/lowdb/token-cipher.ts'
 import { type AccountListener, createAccountService } from '../app/accounts.ts'
+import { createApiKeys } from '../app/api-keys/api-keys.ts'
 import { createAuthFailureGuard } from '../app/auth-failures.ts'
 import { createAuthorization } from '../app/authorization.ts'
-import { type Config, ConfigError } from '../app/config.ts'
+import type { Config } from '../app/config.ts'
 import { createCredentialSessions } from '../app/credential-sessions.ts'
 import { createDeliveryEngine, type DeliveryEngine } from '../app/delivery/engine.ts'
 import { createFleetEngine } from '../app/delivery/fleet-engine.ts'
+import { createExpiryWatch } from '../app/expiry-watch.ts'
 import { createMailService } from '../app/mail-service.ts'
 import { memoryAuthorizationStates } from '../app/memory-authorization-states.ts'
 import { memoryRequestBudget } from '../app/memory-request-budget.ts'
 import { createMessageIds } from '../app/message-id.ts'
 import { realScheduler, type Scheduler } from '../app/scheduler.ts'
 import type { Clock } from '../domain/ports.ts'
+import { serviceMetrics } from './metrics.ts'
+import { createReadiness } from './readiness.ts'
 import { prepareSandbox, type Sandbox } from './sandbox.ts'
+import { openSecrets } from './secrets.ts'
 import { openStores } from './stores.ts'
+import { composeWebhooks } from './webhooks.ts'
 
 export interface ComposeOptions {
   config: Config
@@ -70,25 +75,11 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
 
   const google = config.google!
   const adminToken = config.adminToken!
-  const keyText = config.tokenEncryptionKey!
-  for (const secret of [google.clientSecret, adminToken, keyText, ...(config.apiKeys ?? [])])
-    logger.addSecret(secret)
-
-  let keys: Uint8Array[]
-  try {
-    keys = parseEncryptionKeys(keyText)
-  } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message : 'TOKEN_ENCRYPTION_KEY is invalid')
-  }
-  const cipher = createTokenCipher(keys)
-  if (config.databaseUrl !== undefined) {
-    // The password, if the URL carries one, is a secret like any other.
-    const password = new URL(config.databaseUrl).password
-    if (password) logger.addSecret(decodeURIComponent(password))
-  }
+  const cipher = openSecrets(config, logger)
   const stores = await openStores({ config, clock, logger, cipher })
   const accountsRepo = stores.accounts
   const outbox = stores.outbox
+  const observed = serviceMetrics({ stores, logger, token: config.metricsToken })
 
   const oauth = createGoogleOAuth({
     clientId: google.clientId,
@@ -98,6 +89,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     tokenUrl: config.endpoints.tokenUrl,
     revokeUrl: config.endpoints.revokeUrl,
     userinfoUrl: config.endpoints.userinfoUrl,
+    now: () => clock.now(),
   })
 
   // Late-bound: the account service and the delivery engine each need to tell the other.
@@ -139,6 +131,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
         .recordTokens(email, tokens)
         .catch(() => logger.error('Could not store refreshed tokens', { account: email })),
     clock,
+    metrics: observed.metrics,
     // One token request per expiry for the whole fleet on PostgreSQL.
     ...(stores.kind === 'postgres' ? { coordinator: stores.refresh } : {}),
   })
@@ -156,10 +149,12 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
       : () => {}
 
   const storage = stores.kind === 'lowdb' ? stores.storage : undefined
-  const gmail = createGmailTransport({
-    rootUrl: config.endpoints.gmailApiUrl,
-    authFor: (email) => sessions.clientFor(email),
-  })
+  const gmail = observed.gmail(
+    createGmailTransport({
+      rootUrl: config.endpoints.gmailApiUrl,
+      authFor: (email) => sessions.clientFor(email),
+    }),
+  )
   const engineOptions = {
     gmail,
     clock,
@@ -173,6 +168,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     onReauthorizationRequired: (email: string) => {
       void accounts.markReauthorizationRequired(email)
     },
+    metrics: observed.metrics,
   }
   delivery =
     stores.kind === 'postgres'
@@ -215,6 +211,22 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
       sessions.forget(email)
       return engine.release(email)
     },
+    appTesting: config.googleAppTesting,
+  })
+  // Warns 24 h before Google ends a refresh token (the record is the account.expiring event).
+  const expiryWatch = createExpiryWatch({ accounts, clock, scheduler, logger })
+  expiryWatch.start()
+
+  // Signed webhooks: claimed like messages (one process at a time per delivery), sent at least once.
+  const webhooks = composeWebhooks({ stores, config, clock, scheduler, logger, metrics: observed.metrics })
+
+  // API keys: API_KEYS and the keys made at run time (digests only, shared by every replica).
+  const apiKeys = await createApiKeys({
+    configured: config.apiKeys ?? [],
+    store: stores.apiKeys,
+    sha256Hex,
+    clock,
+    onTouchFailed: () => logger.warn('Could not record when an API key was last used'),
   })
 
   const app = createHttpApp({
@@ -224,7 +236,8 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     accounts,
     authorization,
     countByStatus: () => outbox.countByStatus(),
-    apiKeys: await createApiKeyCheck(config.apiKeys ?? []),
+    admin: { webhooks: webhooks.admin, keys: apiKeys.admin },
+    apiKeys: apiKeys.verifier,
     adminToken,
     adminSessions: await createAdminSessions(
       adminToken,
@@ -237,30 +250,16 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     authFailures: createAuthFailureGuard({ now: () => clock.now() }),
     clientAddress: createClientAddress(config.trustedProxies),
     corsOrigins: config.corsOrigins,
-    readiness: async () => {
-      if (engine.stuckAccounts().length > 0) {
-        return {
-          ready: false,
-          reason:
-            'A delivery outcome could not be recorded: storage is full or failing; sending is stopped until it is written',
-        }
-      }
-      const problem = await stores.problem()
-      if (problem !== undefined) return { ready: false, reason: problem }
-      const all = await accounts.list()
-      if (all.some((account) => account.status === 'connected')) return { ready: true }
-      // Anyone may ask /readyz: it says why, never which account (the console names it to the admin).
-      const stuck = all.filter((account) => account.status === 'reauthorization_required').length
-      return {
-        ready: false,
-        reason:
-          stuck > 0
-            ? `Reauthorization required for ${stuck === 1 ? 'an account' : `${stuck} accounts`}; mail is held until an admin reauthorizes in the console (/admin)`
-            : 'No Google account is connected; an admin must connect one at /oauth/login',
-      }
-    },
+    readiness: createReadiness({
+      stuckAccounts: () => engine.stuckAccounts(),
+      storeProblem: () => stores.problem(),
+      accounts,
+      clock,
+      storeProblemFirst: stores.kind === 'postgres',
+    }),
     logger,
     clock,
+    metrics: observed.http,
     ...(sandbox ? { mount: (root: Hono, guards) => sandbox.mount(root, guards) } : {}),
     ...(sandbox ? { sandboxMailbox: sandbox.control } : {}),
   })
@@ -277,8 +276,9 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     ...(sandbox ? { sandbox } : {}),
     async shutdown(options = {}) {
       clearInterval(sweep)
+      await expiryWatch.stop()
       unsubscribeAccounts()
-      await engine.stop(config.shutdownTimeoutMs)
+      await Promise.all([engine.stop(config.shutdownTimeoutMs), webhooks.stop(config.shutdownTimeoutMs)])
       // Requests still being answered may read the store; it closes after them.
       await options.drainRequests?.()
       await sandbox?.persist()

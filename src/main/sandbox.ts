@@ -13,7 +13,7 @@ import { type Config, ConfigError, isLoopbackHost } from '../app/config.ts'
 import type { Logger } from '../app/logger.ts'
 import type { Clock } from '../domain/ports.ts'
 import { createEmulatorControlApi } from '../emulator/control-api.ts'
-import { createGoogleEmulator, type EmulatorControl } from '../emulator/emulator.ts'
+import { createGoogleEmulator, type EmulatorControl, TESTING_APP_LIFETIME } from '../emulator/emulator.ts'
 
 export const EMULATOR_PREFIX = '/_google'
 const GRANTS_FILE = 'sandbox-google.sealed'
@@ -126,6 +126,8 @@ export async function prepareSandbox(
     clock,
     clients: [{ clientId: secrets.clientId, clientSecret: secrets.clientSecret }],
     onGrantsChange: storeGrants,
+    // GOOGLE_APP_TESTING in sandbox mode: the emulated app is in Testing too, its tokens die on time.
+    ...(config.googleAppTesting ? { refreshTokenLifetime: TESTING_APP_LIFETIME } : {}),
   })
   const sealed = await readOptionalFile(grantsPath)
   if (sealed !== undefined) {

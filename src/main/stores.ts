@@ -9,9 +9,12 @@ import { probeWritable } from '../adapters/data-dir/data-dir.ts'
 import { createFreeSpaceMeter } from '../adapters/data-dir/free-space.ts'
 import type { JsonLogger } from '../adapters/log/json-logger.ts'
 import { openAccountRepository } from '../adapters/lowdb/account-store.ts'
+import { openApiKeyStore } from '../adapters/lowdb/api-key-store.ts'
 import { openOutboxRepository } from '../adapters/lowdb/outbox-store.ts'
 import type { TokenCipher } from '../adapters/lowdb/token-cipher.ts'
+import { openWebhookStore } from '../adapters/lowdb/webhook-store.ts'
 import { postgresAccounts } from '../adapters/postgres/account-repository.ts'
+import { postgresApiKeys } from '../adapters/postgres/api-keys.ts'
 import { postgresAuthorizationStates } from '../adapters/postgres/authorization-states.ts'
 import { connectPostgres, describeDatabase, openPostgres } from '../adapters/postgres/connect.ts'
 import { migrate } from '../adapters/postgres/migrate.ts'
@@ -21,8 +24,11 @@ import { postgresRequestBudget } from '../adapters/postgres/request-budget.ts'
 import { postgresSendQuota } from '../adapters/postgres/send-quota.ts'
 import { postgresSignOuts } from '../adapters/postgres/sign-outs.ts'
 import { postgresSignals } from '../adapters/postgres/signals.ts'
+import { postgresWebhookStore } from '../adapters/postgres/webhook-store.ts'
 import type { Config } from '../app/config.ts'
 import { createStorageGuard, type StorageGuard } from '../app/storage-guard.ts'
+import { withChangeEvents } from '../app/webhooks/change-events.ts'
+import type { ApiKeyStore } from '../domain/api-keys/api-key.ts'
 import type {
   AccountRepository,
   AuthorizationStates,
@@ -35,10 +41,25 @@ import type {
   SendQuotaPort,
   SignOuts,
 } from '../domain/ports.ts'
+import type { WebhookStore } from '../domain/webhooks/ports.ts'
 
 interface Common {
   accounts: AccountRepository
+  /** API keys made at run time (digests only), shared by every replica of the store. */
+  apiKeys: ApiKeyStore
   outbox: OutboxRepository & { sweep(): Promise<number>; close(): Promise<void> }
+  /**
+   * Webhook endpoints, events and deliveries. PostgreSQL writes events in the
+   * transaction of each change (triggers); lowdb derives them in the process
+   * (`outbox` and `accounts` here are wrapped by `withChangeEvents`).
+   */
+  webhooks: WebhookStore
+  /**
+   * Hears of events this process published (lowdb: after each change that
+   * reports one), so that the dispatcher sends them at once; PostgreSQL's
+   * triggers tell nobody, and its dispatcher polls. Returns the unsubscribe.
+   */
+  onEventsPublished(listener: () => void): () => void
   /** Why the store cannot serve now, or undefined. */
   problem(): Promise<string | undefined>
   close(): Promise<void>
@@ -70,14 +91,42 @@ export async function openStores(options: {
   const { config, clock, logger, cipher } = options
   if (config.databaseUrl !== undefined)
     return openPostgresStores({ ...options, databaseUrl: config.databaseUrl })
-  const accounts = await openAccountRepository({ dataDir: config.dataDir, cipher })
-  const outbox = await openOutboxRepository({
+  const storedAccounts = await openAccountRepository({ dataDir: config.dataDir, cipher })
+  const apiKeys = await openApiKeyStore({ dataDir: config.dataDir })
+  const storedOutbox = await openOutboxRepository({
     dataDir: config.dataDir,
     clock,
     retentionMs: config.retentionMs,
     // Every repair made on open, with the file and line or ids, never content.
     onNotice: (message, fields) => logger.warn(message, fields),
   })
+  const webhooks = await openWebhookStore({ dataDir: config.dataDir, cipher, clock })
+  const published = new Set<() => void>()
+  const { outbox, accounts, reconcile } = withChangeEvents(
+    { outbox: storedOutbox, accounts: storedAccounts },
+    {
+      journal: {
+        wants: (types) => webhooks.wants(types),
+        note: (changes) => webhooks.note(changes),
+        noted: () => webhooks.noted(),
+        async conclude(keys, events, at) {
+          await webhooks.conclude(keys, events, at)
+          if (events.length > 0) for (const listener of [...published]) listener()
+        },
+      },
+      clock,
+      onError: () =>
+        logger.warn(
+          'Webhook events could not be stored after their change; they follow with the next change',
+        ),
+    },
+  )
+  // Changes a stop cut off from their events (after the change, before the event) are reported now.
+  await reconcile().catch(() =>
+    logger.warn(
+      'Webhook events of changes interrupted by a stop could not be stored; they follow with the next change',
+    ),
+  )
   const storage = createStorageGuard({
     space: createFreeSpaceMeter(config.dataDir),
     minFreeBytes: config.minFreeBytes,
@@ -86,7 +135,13 @@ export async function openStores(options: {
   return {
     kind: 'lowdb',
     accounts,
+    apiKeys,
     outbox,
+    webhooks,
+    onEventsPublished(listener) {
+      published.add(listener)
+      return () => published.delete(listener)
+    },
     storage,
     async problem() {
       const space = await storage.problem()
@@ -94,7 +149,10 @@ export async function openStores(options: {
       if (!(await probeWritable(config.dataDir))) return 'DATA_DIR is not writable'
       return undefined
     },
-    close: () => outbox.close(),
+    async close() {
+      await outbox.close()
+      await webhooks.close()
+    },
   }
 }
 
@@ -133,7 +191,10 @@ async function openPostgresStores(options: {
   return {
     kind: 'postgres',
     accounts: postgresAccounts(pool, cipher),
+    apiKeys: postgresApiKeys(pool),
     outbox,
+    webhooks: postgresWebhookStore(pool, cipher),
+    onEventsPublished: () => () => {},
     quota: postgresSendQuota(pool),
     signals,
     states: postgresAuthorizationStates(pool, cipher),

@@ -14,7 +14,7 @@ import { realScheduler } from '../../src/app/scheduler.ts'
 import type { AccountState } from '../../src/domain/credentials/account.ts'
 import type { OutboxEntry } from '../../src/domain/mail/record.ts'
 import type { FleetSignals, GmailPort } from '../../src/domain/ports.ts'
-import { fakeGmail, invalidGrant, rateLimited } from '../fakes/gmail.ts'
+import { fakeGmail, invalidGrant, rateLimited, rejected, unavailable } from '../fakes/gmail.ts'
 import { memoryOutbox } from '../fakes/repositories.ts'
 
 const ACCOUNT = 'support@example.com'
@@ -268,5 +268,20 @@ describe('the fleet engine', () => {
     await f.accept(5, { enqueue() {} } as unknown as DeliveryEngine)
     await f.until(async () => (await f.outbox.pending()).length === 0, 3_000)
     expect(new Set(gmail.sent.map((item) => item.raw)).size).toBe(5)
+  })
+
+  it('reports each recorded outcome to the metrics port, and nothing for a claim given back', async () => {
+    const f = fleet()
+    const gmail = fakeGmail()
+    gmail.failNext(unavailable(), rejected())
+    const outcomes: string[] = []
+    const metrics = { messageOutcome: (outcome: string) => outcomes.push(outcome) }
+    const engine = f.replica('r1', gmail, { metrics, concurrency: 1 })
+    await engine.start()
+    await f.accept(2, engine)
+    await f.until(async () => (await f.outbox.pending()).length === 0)
+    expect(await f.outbox.countByStatus()).toMatchObject({ sent: 1, failed: 1 })
+    // Whichever message met which answer: one retry, then one sent and one failed.
+    expect(outcomes.sort()).toEqual(['failed', 'retry', 'sent'])
   })
 })

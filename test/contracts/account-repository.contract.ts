@@ -35,6 +35,8 @@ function account(overrides: Partial<Account> = {}): Account {
     refreshToken: REFRESH,
     accessToken: ACCESS,
     accessTokenExpiresAt: T + 3_600_123,
+    refreshTokenExpiresAt: T + 7 * 86_400_000 + 456,
+    expiryWarnedFor: T + 86_400_000 + 789,
     ...overrides,
   }
 }
@@ -83,6 +85,27 @@ export function accountRepositoryContract(
     await accounts.save(replaced)
     expect(await accounts.get('ann@example.com')).toStrictEqual(replaced)
     expect(await accounts.list()).toHaveLength(1)
+  })
+
+  it("keeps the refresh token's deadline and the warning given, to the millisecond, and changes them on save", async () => {
+    const deadline = T + 7 * 86_400_000 + 1
+    const { expiryWarnedFor: _none, ...unwarned } = account({ refreshTokenExpiresAt: deadline })
+    await accounts.save(unwarned)
+    expect(await accounts.get('ann@example.com')).toStrictEqual(unwarned)
+    // The watcher's save: the warning now given for that very deadline.
+    await accounts.save({ ...unwarned, expiryWarnedFor: deadline })
+    const warned = await accounts.get('ann@example.com')
+    expect(warned?.expiryWarnedFor).toBe(warned?.refreshTokenExpiresAt)
+    expect(warned?.expiryWarnedFor).toBe(deadline)
+    // A reauthorization: a new deadline, the old warning kept.
+    await accounts.save({
+      ...unwarned,
+      refreshTokenExpiresAt: deadline + 7 * 86_400_000,
+      expiryWarnedFor: deadline,
+    })
+    expect(await accounts.list()).toStrictEqual([
+      { ...unwarned, refreshTokenExpiresAt: deadline + 7 * 86_400_000, expiryWarnedFor: deadline },
+    ])
   })
 
   it('keys accounts by lower-case email: found whatever the case asked, one account per address', async () => {

@@ -104,6 +104,37 @@ describePostgres('the PostgreSQL accounts', () => {
       ])
     })
 
+    it('keeps the deadline and the warning as timestamptz; a new warning is one account.expiring event', async () => {
+      await db.pool.query('TRUNCATE accounts, webhook_endpoints, webhook_events, webhook_deliveries')
+      // One subscribed endpoint: without any, the trigger stores nothing at all.
+      await db.pool.query(
+        `INSERT INTO webhook_endpoints (id, url, events, sealed_secret, created_at)
+         VALUES ('wh_test', 'http://127.0.0.1:9/hook', '{account.expiring}', 'sealed', now())`,
+      )
+      const accounts = postgresAccounts(db.pool, cipher)
+      const deadline = Date.UTC(2026, 4, 17, 9, 30, 0, 123)
+      await accounts.save({ ...ann, refreshTokenExpiresAt: deadline })
+      await accounts.save({ ...ann, refreshTokenExpiresAt: deadline, expiryWarnedFor: deadline })
+      // Saved again (another replica's watcher, a refresh): no second event.
+      await accounts.save({ ...ann, refreshTokenExpiresAt: deadline, expiryWarnedFor: deadline })
+      const { rows } = await db.pool.query(
+        `SELECT refresh_token_expires_at = '2026-05-17T09:30:00.123Z'::timestamptz AS deadline_kept,
+           expiry_warned_for = refresh_token_expires_at AS warned FROM accounts`,
+      )
+      expect(rows).toEqual([{ deadline_kept: true, warned: true }])
+      const events = await db.pool.query(`SELECT type, data FROM webhook_events`)
+      expect(events.rows).toEqual([
+        {
+          type: 'account.expiring',
+          data: expect.objectContaining({
+            email: 'ann@example.com',
+            status: 'connected',
+            expiresAt: '2026-05-17T09:30:00.123Z',
+          }),
+        },
+      ])
+    })
+
     it('refuses a row of the wrong shape with a sentence naming the account and the column', async () => {
       await db.pool.query('TRUNCATE accounts')
       const accounts = postgresAccounts(db.pool, cipher)

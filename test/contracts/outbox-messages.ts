@@ -20,6 +20,8 @@ export interface MessageOptions {
   connected?: boolean
   idempotencyKey?: string
   inputHash?: string
+  /** The id of the API key that accepted it. */
+  apiKeyId?: string
   /** The raw body; a small RFC 5322 message naming the id by default. */
   raw?: Uint8Array
 }
@@ -53,6 +55,7 @@ export async function message(id: string, options: MessageOptions): Promise<Inco
     draft.idempotencyKey = options.idempotencyKey
     draft.inputHash = options.inputHash ?? 'hash-1'
   }
+  if (options.apiKeyId !== undefined) draft.apiKeyId = options.apiKeyId
   const entry = accept(draft, {
     type: 'accept',
     at: options.at,

@@ -10,7 +10,9 @@ import { afterEach, beforeEach, expect, it } from 'vitest'
 import type { OutboxEntry } from '../../src/domain/mail/record.ts'
 import type { OutboxClaims, OutboxRepository } from '../../src/domain/ports.ts'
 import { outboxClaimsContract } from './outbox-claims.contract.ts'
+import { outboxKeyIdContract } from './outbox-key-id.contract.ts'
 import { ANN, BOB, message, messages } from './outbox-messages.ts'
+import { outboxOverdueContract } from './outbox-overdue.contract.ts'
 
 export type OutboxUnderTest = OutboxRepository & OutboxClaims
 
@@ -226,5 +228,31 @@ export function outboxContract(make: MakeOutbox): void {
     expect(ids(await outbox.pending())).toEqual([accepted[0]!.entry.id])
   })
 
+  it("lists only one key's messages when asked, newest first, page by page, finished ones included", async () => {
+    const now = await outbox.now()
+    const owners = ['key_a', 'key_b', 'key_a', undefined, 'key_a', 'key_b', 'key_a']
+    const incoming = await Promise.all(
+      owners.map((apiKeyId, i) =>
+        message(`owned-${i}`, { at: now - 10_000 + i * 10, ...(apiKeyId === undefined ? {} : { apiKeyId }) }),
+      ),
+    )
+    for (const one of incoming) await outbox.accept([one])
+    await outbox.change('owned-2', () => ({ type: 'cancel' }))
+
+    const first = await outbox.list({ limit: 2, apiKeyId: 'key_a' })
+    expect(ids(first.items)).toEqual(['owned-6', 'owned-4'])
+    const second = await outbox.list({ limit: 2, apiKeyId: 'key_a', cursor: first.nextCursor! })
+    expect(ids(second.items)).toEqual(['owned-2', 'owned-0'])
+    expect(second.nextCursor).toBeUndefined()
+    expect(ids((await outbox.list({ limit: 10, apiKeyId: 'key_b' })).items)).toEqual(['owned-5', 'owned-1'])
+    expect(ids((await outbox.list({ limit: 10, apiKeyId: 'key_a', status: 'canceled' })).items)).toEqual([
+      'owned-2',
+    ])
+    expect(await outbox.list({ limit: 10, apiKeyId: 'key_none' })).toEqual({ items: [] })
+    expect((await outbox.list({ limit: 10 })).items).toHaveLength(7)
+  })
+
   outboxClaimsContract(() => outbox)
+  outboxKeyIdContract(() => outbox)
+  outboxOverdueContract(() => outbox)
 }

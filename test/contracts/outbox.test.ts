@@ -6,7 +6,7 @@
  * pools) claiming at once take each message exactly once, and the sweep
  * drops old finished messages in batches and nothing live.
  */
-import { readFile, truncate, writeFile } from 'node:fs/promises'
+import { readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -50,6 +50,50 @@ describe('the lowdb outbox (files under DATA_DIR)', () => {
       await expect(outbox.readRaw(id)).rejects.toMatchObject({ code: 'BODY_DAMAGED', retryable: false })
     }
     await outbox.close()
+  })
+
+  it('keeps the id of the accepting key across a reopen: live file, history, and envelopes when outbox.json is lost', async () => {
+    const dataDir = await makeTempDir()
+    const outbox = await openOutboxRepository({ dataDir, clock: realClock })
+    const now = Date.now()
+    const live = await message('live-keyed', { at: now - 1_000, apiKeyId: 'key_live' })
+    await outbox.accept([live, await message('done-keyed', { at: now, apiKeyId: 'key_done' })])
+    await outbox.change('done-keyed', () => ({ type: 'cancel' }))
+    await outbox.close()
+
+    const reopened = await openOutboxRepository({ dataDir, clock: realClock })
+    expect(await reopened.get('live-keyed')).toEqual(live.entry)
+    expect(await reopened.get('done-keyed')).toMatchObject({ status: 'canceled', apiKeyId: 'key_done' })
+    await reopened.close()
+
+    await rm(join(dataDir, 'outbox.json'))
+    const rebuilt = await openOutboxRepository({ dataDir, clock: realClock })
+    expect(await rebuilt.pending()).toEqual([live.entry])
+    await rebuilt.close()
+  })
+
+  it("lists one key's messages after a reopen, finished ones indexed from the history alone", async () => {
+    const dataDir = await makeTempDir()
+    const outbox = await openOutboxRepository({ dataDir, clock: realClock })
+    const now = Date.now()
+    await outbox.accept([
+      await message('mine-old', { at: now - 3_000, apiKeyId: 'key_mine' }),
+      await message('theirs', { at: now - 2_000, apiKeyId: 'key_theirs' }),
+      await message('mine-new', { at: now - 1_000, apiKeyId: 'key_mine' }),
+    ])
+    await outbox.change('mine-old', () => ({ type: 'cancel' }))
+    await outbox.close()
+
+    const reopened = await openOutboxRepository({ dataDir, clock: realClock })
+    const page = await reopened.list({ limit: 10, apiKeyId: 'key_mine' })
+    expect(page.items.map((entry) => [entry.id, entry.status])).toEqual([
+      ['mine-new', 'queued'],
+      ['mine-old', 'canceled'],
+    ])
+    expect(
+      (await reopened.list({ limit: 10, apiKeyId: 'key_theirs' })).items.map((entry) => entry.id),
+    ).toEqual(['theirs'])
+    await reopened.close()
   })
 })
 

@@ -133,6 +133,31 @@ export function requestBudgetContract(harness: BudgetHarness): void {
     expect(await budget.extend(key, 0, 3)).toBe(0)
   })
 
+  it('charges a key with its own limits instead of the default, and others by the default', async () => {
+    const budget = await harness.make(LIMITS)
+    const own = { perMinute: 6, burst: 2 }
+    const key = newKey()
+    expect([await budget.take(key, 1, own), await budget.take(key, 1, own)]).toEqual([0, 0])
+    // Its burst of 2 is spent; one unit comes back every 10 s, not every second.
+    expectWait(await budget.take(key, 1, own), 10 * UNIT_MS)
+    expectWait(await budget.extend(key, 1, 1, own), 10 * UNIT_MS)
+    await harness.elapse(10 * UNIT_MS)
+    expect(await budget.take(key, 1, own)).toBe(0)
+    // A key without limits of its own keeps the default's burst of 3.
+    const other = newKey()
+    expect([await budget.take(other), await budget.take(other), await budget.take(other)]).toEqual([0, 0, 0])
+    expectWait(await budget.take(other), UNIT_MS)
+  })
+
+  it('limits a key with its own rate even when the default is off, with a third of it as burst', async () => {
+    const off = await harness.make({ perMinute: 0 })
+    const key = newKey()
+    expect(await off.take(key, 10, { perMinute: 30 })).toBe(0)
+    // 30 a minute: a burst of 10, one unit every 2 s.
+    expectWait(await off.take(key, 1, { perMinute: 30 }), 2 * UNIT_MS)
+    expect(await off.take(newKey(), 100)).toBe(0)
+  })
+
   it('gives a default burst of a third of the rate', async () => {
     const budget = await harness.make({ perMinute: 9 })
     const key = newKey()

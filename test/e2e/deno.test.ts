@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMailClient } from '../../src/client.ts'
 import { cookieFrom } from '../support/connect.ts'
 import { freePort, type ServiceProcess, spawnService, waitForHealthy } from '../support/process.ts'
+import { parseExposition } from '../support/prometheus-text.ts'
 
 const ADMIN = 'deno-admin-token-0123456789'
 const KEY = 'deno-api-key-0123456789abcdef'
@@ -86,6 +87,25 @@ describe('the same service on Deno (deno task start)', () => {
       .split('\n')
       .find((each) => each.includes('API key refused'))
     expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 'warn', client: '127.0.0.1' })
+  })
+
+  it('answers GET /metrics in the Prometheus text format, with the send counted and the runtime measured', async () => {
+    expect((await fetch(`${url}/metrics`)).status).toBe(401)
+    const response = await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${ADMIN}` } })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('Content-Type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    const text = await response.text()
+    const metrics = parseExposition(text)
+    expect(metrics.value('gmail_mail_messages_total', { outcome: 'sent' })).toBe(1)
+    expect(metrics.value('gmail_mail_gmail_requests_total', { result: 'sent' })).toBe(1)
+    expect(metrics.value('gmail_mail_outbox_messages', { status: 'sent' })).toBe(1)
+    expect(metrics.value('gmail_mail_accounts', { status: 'connected' })).toBe(1)
+    // prom-client's default metrics, read from Deno's Node compatibility layer.
+    expect(metrics.value('process_cpu_seconds_total')).toBeGreaterThan(0)
+    expect(metrics.value('process_resident_memory_bytes')).toBeGreaterThan(0)
+    expect(metrics.value('nodejs_heap_size_used_bytes')).toBeGreaterThan(0)
+    expect(metrics.families.get('nodejs_eventloop_lag_p99_seconds')?.type).toBe('gauge')
+    expect(text).not.toContain('@')
   })
 
   it('stops cleanly on SIGTERM with exit code 0', async () => {

@@ -52,8 +52,16 @@ const unescapeHtml = (value: string): string =>
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
 
-/** Loads the consent page, fills in the email and presses a button; resolves to the redirect Location. */
-export async function answerConsent(url: string, email: string, decision: 'allow' | 'deny'): Promise<URL> {
+/**
+ * Loads the consent page, fills in the email (and any `fields`, such as the
+ * access duration) and presses a button; resolves to the redirect Location.
+ */
+export async function answerConsent(
+  url: string,
+  email: string,
+  decision: 'allow' | 'deny',
+  fields: Record<string, string> = {},
+): Promise<URL> {
   const page = await fetch(url)
   if (page.status !== 200) throw new Error(`Consent page answered ${page.status}`)
   const body = await page.text()
@@ -63,6 +71,7 @@ export async function answerConsent(url: string, email: string, decision: 'allow
   }
   form.set('email', email)
   form.set('decision', decision)
+  for (const [name, value] of Object.entries(fields)) form.set(name, value)
   const action = /<form method="post" action="([^"]*)">/.exec(body)?.[1]
   if (action === undefined) throw new Error('No form on the consent page')
   const answer = await fetch(new URL(unescapeHtml(action), url), {

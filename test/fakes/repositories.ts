@@ -8,6 +8,7 @@ import type { Account } from '../../src/domain/credentials/account.ts'
 import { ServiceError } from '../../src/domain/errors.ts'
 import { byClaimOrder } from '../../src/domain/mail/claim.ts'
 import { assertSameInput } from '../../src/domain/mail/idempotency.ts'
+import { oldestDueAge } from '../../src/domain/mail/overdue.ts'
 import { isFinished, MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../src/domain/mail/record.ts'
 import type {
   AcceptResult,
@@ -116,6 +117,7 @@ export function memoryOutbox(clock: Clock = { now: () => Date.now() }): OutboxRe
       const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
       const older = [...entries.values()]
         .filter((entry) => query.status === undefined || entry.status === query.status)
+        .filter((entry) => query.apiKeyId === undefined || entry.apiKeyId === query.apiKeyId)
         .filter((entry) => before === undefined || compareOrderKeys(entry, before) < 0)
         .sort((a, b) => compareOrderKeys(b, a))
       const items = older.slice(0, Math.max(0, Math.floor(query.limit)))
@@ -148,5 +150,6 @@ export function memoryOutbox(clock: Clock = { now: () => Date.now() }): OutboxRe
       for (const entry of entries.values()) counts[entry.status]++
       return counts
     },
+    oldestDueAge: async () => oldestDueAge(entries.values(), clock.now()),
   }
 }

@@ -2,7 +2,7 @@
  * The admin's authorization flow through the real routes, without a
  * browser: /oauth/login, the emulator's consent, /oauth/callback.
  */
-import type { EmulatorControl } from '../../src/emulator/emulator.ts'
+import type { ConsentChoice, EmulatorControl } from '../../src/emulator/emulator.ts'
 
 export interface ConnectResult {
   callbackStatus: number
@@ -24,6 +24,8 @@ export async function connectAccount(options: {
   control: EmulatorControl
   email: string
   loginHint?: string
+  /** What the user chose on the consent screen (time-based access). */
+  consent?: ConsentChoice
 }): Promise<ConnectResult> {
   const login = await fetch(
     `${options.url}/oauth/login${options.loginHint ? `?login_hint=${encodeURIComponent(options.loginHint)}` : ''}`,
@@ -35,7 +37,7 @@ export async function connectAccount(options: {
   if (login.status !== 302) throw new Error(`/oauth/login answered ${login.status}`)
   const authorizationUrl = login.headers.get('location')!
   const stateCookie = cookieFrom(login, 'oauth_state')
-  const callbackUrl = await options.control.approveConsent(authorizationUrl, options.email)
+  const callbackUrl = await options.control.approveConsent(authorizationUrl, options.email, options.consent)
   const callback = await fetch(callbackUrl, {
     headers: stateCookie ? { Cookie: stateCookie } : {},
     redirect: 'manual',

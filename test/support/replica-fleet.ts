@@ -56,6 +56,8 @@ export interface Replica {
   readonly replicaId: string
   /** `http://127.0.0.1:PORT`, the same across restarts. */
   readonly url: string
+  /** Its own DATA_DIR, the same across restarts (PostgreSQL mode leaves it all but unused). */
+  readonly dataDir: string
   /** A tRPC client of this replica (no retries: a dead replica's call fails at once). */
   readonly client: MailClient
   /** The current process (a restart makes a new one). */
@@ -180,6 +182,7 @@ export function replicaFleet(options: ReplicaFleetOptions): ReplicaFleet {
     number: slot.number,
     replicaId: slot.replicaId,
     url: `http://127.0.0.1:${slot.port}`,
+    dataDir: slot.dataDir,
     client: slot.client,
     get process() {
       return slot.current!.process

@@ -22,6 +22,8 @@ export interface GoogleOAuthConfig {
   userinfoUrl: string
   /** Per HTTP request to Google (token, revoke, userinfo, and Gmail through the client). Default 30 s. */
   timeoutMs?: number
+  /** Epoch ms, to date a refresh token's lifetime (`refresh_token_expires_in`); default `Date.now`. */
+  now?: () => number
 }
 
 /** The stored credentials of one account, as `authorizedClient` takes them. */
@@ -47,6 +49,7 @@ const TOKEN_ENDPOINT = "Google's token endpoint"
 /** Builds the OAuth port on google-auth-library, pointed at `config`'s endpoints. */
 export function createGoogleOAuth(config: GoogleOAuthConfig): GoogleOAuth {
   const timeoutMs = config.timeoutMs ?? 30_000
+  const now = config.now ?? Date.now
   const newClient = (): OAuth2Client =>
     new OAuth2Client({
       clientId: config.clientId,
@@ -100,7 +103,7 @@ export function createGoogleOAuth(config: GoogleOAuthConfig): GoogleOAuth {
         })
       }
       const refreshToken = typeof tokens.refresh_token === 'string' ? tokens.refresh_token : undefined
-      return grantedTokens(tokens, refreshToken === '' ? undefined : refreshToken)
+      return grantedTokens(tokens, refreshToken === '' ? undefined : refreshToken, now())
     },
 
     fetchAccountEmail(accessToken) {
@@ -131,7 +134,7 @@ export function createGoogleOAuth(config: GoogleOAuthConfig): GoogleOAuth {
           ? {}
           : { expiry_date: credentials.accessTokenExpiresAt }),
       })
-      watchTokenRefreshes(client, onTokens)
+      watchTokenRefreshes(client, onTokens, now)
       return client
     },
   }

@@ -6,7 +6,9 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { accountRoutes } from './admin/account-routes.ts'
 import { consoleRoutes } from './admin/console-routes.ts'
+import { keyRoutes } from './admin/key-routes.ts'
 import { messageRoutes } from './admin/message-routes.ts'
+import { webhookRoutes } from './admin/webhook-routes.ts'
 import { canonicalHost, requireAdmin } from './admin-guard.ts'
 import type { HttpDeps } from './deps.ts'
 import { sandboxRoutes } from './sandbox-pages/routes.ts'
@@ -26,6 +28,8 @@ export function adminRoutes(deps: HttpDeps): Hono {
   app.route('/', consoleRoutes(deps))
   app.route('/', accountRoutes(deps))
   app.route('/', messageRoutes(deps))
+  if (deps.admin?.keys) app.route('/', keyRoutes(deps, deps.admin.keys))
+  if (deps.admin?.webhooks) app.route('/', webhookRoutes(deps, deps.admin.webhooks))
   if (deps.sandbox && deps.sandboxMailbox) app.route('/', sandboxRoutes(deps, deps.sandboxMailbox))
   return app
 }

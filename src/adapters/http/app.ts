@@ -1,12 +1,11 @@
 /**
- * The Hono app: health, tRPC at `/trpc` (API keys, rate limit, CORS, body
+ * The Hono app: health, metrics, tRPC at `/trpc` (API keys, rate limit, CORS, body
  * cap), the OAuth routes and the admin console. The same app runs on Node
  * (`@hono/node-server`) and Deno (`Deno.serve`).
  */
 import { trpcServer } from '@hono/trpc-server'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { cors } from 'hono/cors'
 import { isServiceError } from '../../domain/errors.ts'
 import { MAX_MESSAGE_BYTES } from '../../domain/mail/message.ts'
 import { adminAuthRoutes } from './admin-auth-routes.ts'
@@ -14,10 +13,12 @@ import { requireAdmin } from './admin-guard.ts'
 import { adminRoutes } from './admin-routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { healthRoutes } from './health-routes.ts'
+import { metricsRoute } from './metrics-route.ts'
 import { oauthRoutes } from './oauth-routes.ts'
 import { securityHeaders } from './security-headers.ts'
 import { apiKeyGate, callerOf } from './trpc/api-key-gate.ts'
 import { createContextInner } from './trpc/context.ts'
+import { trpcCors } from './trpc/cors.ts'
 import { trpcEdgeError } from './trpc/edge-errors.ts'
 import { MAX_BATCH_SIZE } from './trpc/limits.ts'
 import { retryAfterOf } from './trpc/retry-after.ts'
@@ -33,18 +34,13 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.use('*', securityHeaders({ https: deps.publicUrl.startsWith('https:') }))
 
   app.route('/', healthRoutes(deps))
-
-  if (deps.corsOrigins.length > 0) {
-    app.use(
-      '/trpc/*',
-      cors({
-        origin: deps.corsOrigins,
-        allowHeaders: ['Authorization', 'Content-Type', 'trpc-accept'],
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
-        maxAge: 600,
-      }),
-    )
+  if (deps.metrics) {
+    const { scrape, token } = deps.metrics
+    app.route('/', metricsRoute({ ...deps, scrape, ...(token === undefined ? {} : { metricsToken: token }) }))
   }
+
+  // CORS_ORIGINS and the origins of the keys not revoked (keys may be made at any time).
+  app.use('/trpc/*', trpcCors(deps))
   // Order matters: who may call, then how much they may send, and only then is the body read.
   app.use('/trpc/*', apiKeyGate(deps))
   app.use(
@@ -69,7 +65,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
       maxBatchSize: MAX_BATCH_SIZE,
       responseMeta: ({ errors }) => retryAfterOf(errors),
       createContext: async (_opts, c) => {
-        const context = createContextInner({ mail: deps.mail, accounts: deps.accounts }, callerOf(c))
+        const context = createContextInner(
+          { mail: deps.mail, accounts: deps.accounts, ...(deps.admin ? { admin: deps.admin } : {}) },
+          callerOf(c),
+        )
         return context as unknown as Record<string, unknown>
       },
       onError: ({ error }) => {

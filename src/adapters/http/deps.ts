@@ -11,10 +11,13 @@ import type { AdminSessions } from './admin-session.ts'
 import type { ClientAddress } from './client-address.ts'
 import type { SandboxMailbox } from './sandbox-pages/mailbox-port.ts'
 import type { ApiKeyCheck } from './secrets.ts'
+import type { AdminServices } from './trpc/context.ts'
 
 export interface Readiness {
   ready: boolean
   reason?: string
+  /** Ready, but something needs the admin soon (an account's Google access ending); never names an account. */
+  warnings?: string[]
 }
 
 export interface HttpDeps {
@@ -23,6 +26,8 @@ export interface HttpDeps {
   sandbox: boolean
   mail: MailService
   accounts: AccountService
+  /** The admin's use cases (keys, webhooks), for `admin.*` and the console's pages. */
+  admin?: AdminServices
   authorization: Authorization
   /** Counts of messages by status, for the console. */
   countByStatus: () => Promise<Record<MailStatus, number>>
@@ -45,4 +50,6 @@ export interface HttpDeps {
   sandboxMailbox?: SandboxMailbox
   /** Largest accepted request body on /trpc, in bytes. */
   maxBodyBytes?: number
+  /** `GET /metrics`: the exposition text, and the token accepted there besides the admin token. */
+  metrics?: { scrape(): Promise<{ contentType: string; body: string }>; token?: string }
 }

@@ -3,6 +3,8 @@
  * through SHA-256 digests so that lengths leak nothing either.
  */
 import { createHash } from 'node:crypto'
+import { configuredKeys } from '../../app/api-keys/configured-keys.ts'
+import { createKeyVerifier, type KeyVerifier } from '../../app/api-keys/verify.ts'
 
 /**
  * SHA-256 in hex. Synchronous `node:crypto` (Node and Deno alike) on purpose:
@@ -13,37 +15,23 @@ export async function sha256Hex(value: string): Promise<string> {
   return createHash('sha256').update(value, 'utf8').digest('hex')
 }
 
-/** Equal strings of hex digits, compared without early exit. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false
-  let difference = 0
-  for (let index = 0; index < a.length; index++) difference |= a.charCodeAt(index) ^ b.charCodeAt(index)
-  return difference === 0
-}
+export { constantTimeEqual } from '../../app/api-keys/constant-time.ts'
 
-export interface ApiKeyCheck {
-  /** The id of the matching key (a short digest prefix), or undefined. */
-  verify(presented: string): Promise<string | undefined>
-}
+/** What the `/trpc` gate asks of the keys (see `app/api-keys/verify.ts`). */
+export type ApiKeyCheck = KeyVerifier
 
 /**
- * `API_KEYS` entries are keys, or `sha256:<hex>` digests of keys (so the
- * configuration need not hold the keys themselves).
+ * The configured keys alone (`API_KEYS`: keys, or `sha256:<hex>` digests of
+ * keys, so that the configuration need not hold the keys themselves), for
+ * an app without a key store; the service itself uses `createApiKeys`.
  */
 export async function createApiKeyCheck(entries: string[]): Promise<ApiKeyCheck> {
-  const digests = await Promise.all(
-    entries.map(async (entry) =>
-      entry.startsWith('sha256:') ? entry.slice(7).toLowerCase() : await sha256Hex(entry),
-    ),
-  )
-  return {
-    async verify(presented) {
-      const digest = await sha256Hex(presented)
-      let match: string | undefined
-      for (const known of digests) if (constantTimeEqual(known, digest)) match = known
-      return match === undefined ? undefined : `key-${match.slice(0, 8)}`
-    },
-  }
+  const clock = { now: () => Date.now() }
+  return createKeyVerifier({
+    configured: await configuredKeys(entries, { sha256Hex, readAt: clock.now() }),
+    sha256Hex,
+    clock,
+  })
 }
 
 /** Reads `Authorization: Bearer <token>`. */

@@ -27,6 +27,8 @@ const storedAccountSchema = z.object({
   sealedRefreshToken: z.string().exactOptional(),
   sealedAccessToken: z.string().exactOptional(),
   accessTokenExpiresAt: z.number().exactOptional(),
+  refreshTokenExpiresAt: z.number().exactOptional(),
+  expiryWarnedFor: z.number().exactOptional(),
 })
 
 const accountsFileSchema = z.object({

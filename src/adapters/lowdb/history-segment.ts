@@ -47,6 +47,7 @@ export function historyLine(version: StoredVersion): string {
   }
   if (entry.sentAt !== undefined) head.sentAt = entry.sentAt
   if (entry.idempotencyKey !== undefined) head.idempotencyKey = entry.idempotencyKey
+  if (entry.apiKeyId !== undefined) head.apiKeyId = entry.apiKeyId
   return `${JSON.stringify({ ...head, entry })}\n`
 }
 

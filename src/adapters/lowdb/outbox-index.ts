@@ -9,6 +9,7 @@
  * idempotency keys (the window is 24 h) and send times (pacing counts the
  * last 24 h).
  */
+import { AWAITING_SEND, dueSince, isOverdue } from '../../domain/mail/overdue.ts'
 import { MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
 import { type IndexedMessage, messageOf, type Slot, SlotMaker } from './outbox-slot.ts'
 import {
@@ -92,13 +93,18 @@ export class OutboxIndex {
     status: MailStatus | undefined,
     limit: number,
     before: OrderKey | undefined,
+    apiKeyId?: string,
   ): { items: IndexedMessage[]; more: boolean } {
     const keys: OrderKey[] = status === undefined ? this.#all : this.#byStatus.get(status)!
     let position = (before === undefined ? keys.length : lowerBound(keys, before, compareOrderKeys)) - 1
     const items: IndexedMessage[] = []
+    const wanted = (slot: Slot) => apiKeyId === undefined || slot.apiKeyId === apiKeyId
+    // Another key's messages are skipped in memory, never read from a file.
+    while (position >= 0 && !wanted(keys[position] as Slot)) position -= 1
     while (position >= 0 && items.length < limit) {
       items.push(messageOf(keys[position] as Slot))
       position -= 1
+      while (position >= 0 && !wanted(keys[position] as Slot)) position -= 1
     }
     return { items, more: position >= 0 }
   }
@@ -123,6 +129,25 @@ export class OutboxIndex {
     const counts = {} as Record<MailStatus, number>
     for (const [status, keys] of this.#byStatus) counts[status] = keys.length
     return counts
+  }
+
+  /**
+   * Ms since the oldest message on its way out became due at `now`, 0 when
+   * none is (`domain/mail/overdue.ts`). Each status's slots are in
+   * acceptance order and a message is never due before its acceptance, so
+   * the walk stops at the first slot accepted after the best found: usually
+   * the first one.
+   */
+  oldestDueAge(now: number): number {
+    let oldest = Number.POSITIVE_INFINITY
+    for (const status of AWAITING_SEND) {
+      for (const slot of this.#byStatus.get(status)!) {
+        if (slot.createdAt >= oldest) break
+        if (slot.entry !== undefined && isOverdue(slot.entry, now))
+          oldest = Math.min(oldest, dueSince(slot.entry))
+      }
+    }
+    return Number.isFinite(oldest) ? now - oldest : 0
   }
 
   /**

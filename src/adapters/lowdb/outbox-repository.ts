@@ -12,6 +12,7 @@ import type { HistoryLog } from './history-log.ts'
 import { Gate, KeyedLocks } from './keyed-locks.ts'
 import { assertStorableId, type MessageBodies } from './message-bodies.ts'
 import { decodeCursor, encodeCursor } from './outbox-cursor.ts'
+import { entriesOf } from './outbox-entries.ts'
 import { type IndexedMessage, indexedMessage, type OutboxIndex } from './outbox-index.ts'
 import type { LiveFile, StoredVersion } from './outbox-schema.ts'
 import { sweepHistory } from './outbox-sweep.ts'
@@ -122,6 +123,7 @@ export class LowdbOutbox implements OutboxStore {
   changeAccount: OutboxClaims['changeAccount'] = (account, statuses, decide) =>
     this.#claims.changeAccount(account, statuses, decide)
   upcoming: OutboxClaims['upcoming'] = () => this.#claims.upcoming()
+  oldestDueAge = async (): Promise<number> => this.#index.oldestDueAge(this.#clock.now())
 
   /** Claims over this store: its locks, its index, its clock. */
   readonly #claims: OutboxClaims = inProcessClaims({
@@ -168,11 +170,16 @@ export class LowdbOutbox implements OutboxStore {
     return this.#bodies.read(id, sha256 === undefined ? undefined : { size: entry!.size, sha256 })
   }
 
-  async list(query: { status?: MailStatus; limit: number; cursor?: string }): Promise<OutboxPage> {
+  async list(query: {
+    status?: MailStatus
+    limit: number
+    cursor?: string
+    apiKeyId?: string
+  }): Promise<OutboxPage> {
     const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
     return this.#gate.shared(async () => {
       const limit = Math.max(0, Math.floor(query.limit))
-      const { items, more } = this.#index.page(query.status, limit, before)
+      const { items, more } = this.#index.page(query.status, limit, before, query.apiKeyId)
       const page: OutboxPage = { items: await this.#entriesOf(items) }
       const last = items.at(-1)
       if (more && last !== undefined) page.nextCursor = encodeCursor(last)
@@ -271,21 +278,8 @@ export class LowdbOutbox implements OutboxStore {
   }
 
   /** Full entries (copies) for indexed messages, reading finished ones from the history. */
-  async #entriesOf(messages: readonly IndexedMessage[]): Promise<OutboxEntry[]> {
-    const locations = messages.flatMap((message) => (message.place.kind === 'history' ? [message.place] : []))
-    const stored = await this.#history.read(locations)
-    let next = 0
-    return messages.map((message) => {
-      if (message.place.kind === 'live') return structuredClone(message.place.entry)
-      const entry = stored[next++]!.entry
-      if (entry.id !== message.id) {
-        throw new ServiceError(
-          'STORAGE',
-          `The history file ${message.place.segment} does not match its index`,
-        )
-      }
-      return entry
-    })
+  #entriesOf(messages: readonly IndexedMessage[]): Promise<OutboxEntry[]> {
+    return entriesOf(this.#history, messages)
   }
 
   #assertOpen(): void {

@@ -39,6 +39,7 @@ export const outboxEntrySchema = z.object({
   error: recordedErrorSchema.exactOptional(),
   idempotencyKey: z.string().exactOptional(),
   inputHash: z.string().exactOptional(),
+  apiKeyId: z.string().exactOptional(),
   claim: z.object({ owner: z.string(), until: z.number() }).exactOptional(),
   updatedAt: z.number(),
 }) satisfies z.ZodType<OutboxEntry>
@@ -88,6 +89,8 @@ export const historyHeadSchema = z.object({
   updatedAt: z.number(),
   sentAt: z.number().exactOptional(),
   idempotencyKey: z.string().exactOptional(),
+  /** For `list` by key (lines written before it was indexed lack it; their messages had no key id). */
+  apiKeyId: z.string().exactOptional(),
 })
 
 export type HistoryHead = z.infer<typeof historyHeadSchema>

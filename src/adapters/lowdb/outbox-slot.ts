@@ -25,6 +25,8 @@ export interface IndexedMessage {
   updatedAt: number
   sentAt?: number
   idempotencyKey?: string
+  /** The API key that accepted it, for `list` by key. */
+  apiKeyId?: string
   /** Version number of the current state (see `StoredVersion`). */
   seq: number
   /** Unfinished messages are kept whole (the live file holds them anyway); finished ones point into history. */
@@ -42,6 +44,8 @@ export interface Slot extends OrderKey {
   updatedAt: number
   sentAt: number | undefined
   idempotencyKey: string | undefined
+  /** Shared like `account`: one string per key id. */
+  apiKeyId: string | undefined
   seq: number
   /** Set while unfinished. */
   entry: OutboxEntry | undefined
@@ -65,6 +69,7 @@ export class SlotMaker {
       updatedAt: message.updatedAt,
       sentAt: message.sentAt,
       idempotencyKey: message.idempotencyKey,
+      apiKeyId: message.apiKeyId === undefined ? undefined : this.#shared(message.apiKeyId),
       seq: message.seq,
       entry: message.place.kind === 'live' ? message.place.entry : undefined,
       segment: history === undefined ? undefined : this.#shared(history.segment),
@@ -95,6 +100,7 @@ export function indexedMessage(
   entry: Pick<OutboxEntry, 'id' | 'account' | 'status' | 'createdAt' | 'updatedAt'> & {
     sentAt?: number | undefined
     idempotencyKey?: string | undefined
+    apiKeyId?: string | undefined
   },
   seq: number,
   place: IndexedMessage['place'],
@@ -110,5 +116,6 @@ export function indexedMessage(
   }
   if (entry.sentAt !== undefined) message.sentAt = entry.sentAt
   if (entry.idempotencyKey !== undefined) message.idempotencyKey = entry.idempotencyKey
+  if (entry.apiKeyId !== undefined) message.apiKeyId = entry.apiKeyId
   return message
 }

@@ -36,6 +36,11 @@ export function tokenPurpose(kind: 'refresh' | 'access', email: string): string 
   return `${kind}-token:${email}`
 }
 
+/** The purpose a webhook endpoint's secret is sealed under, the same in every store: it opens only as that endpoint's. */
+export function webhookSecretPurpose(endpointId: string): string {
+  return `webhook-secret:${endpointId}`
+}
+
 interface CipherKey {
   id: string
   key: Promise<CryptoKey>

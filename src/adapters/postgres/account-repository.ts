@@ -1,5 +1,5 @@
 /**
- * Connected accounts on PostgreSQL (`accounts` of migration 1), shared by
+ * Connected accounts on PostgreSQL (`accounts` of migrations 1 and 4), shared by
  * every replica: each call reads or writes the table, nothing is cached,
  * so that a token stored by one replica is what the others read next.
  * Tokens are stored sealed only (`account-rows.ts`).
@@ -25,14 +25,18 @@ const ts = (param: string) => `to_timestamp(${param}::float8 / 1000)`
 
 const UPSERT = `
 INSERT INTO accounts (email, status, scopes, is_default, connected_at, last_refresh_at, last_error,
-  sealed_refresh_token, sealed_access_token, access_token_expires_at, updated_at)
-VALUES ($1, $2, $3, $4, ${ts('$5')}, ${ts('$6')}, $7::jsonb, $8, $9, ${ts('$10')}, clock_timestamp())
+  sealed_refresh_token, sealed_access_token, access_token_expires_at, refresh_token_expires_at,
+  expiry_warned_for, updated_at)
+VALUES ($1, $2, $3, $4, ${ts('$5')}, ${ts('$6')}, $7::jsonb, $8, $9, ${ts('$10')}, ${ts('$11')}, ${ts('$12')},
+  clock_timestamp())
 ON CONFLICT (email) DO UPDATE SET
   status = EXCLUDED.status, scopes = EXCLUDED.scopes, is_default = EXCLUDED.is_default,
   connected_at = EXCLUDED.connected_at, last_refresh_at = EXCLUDED.last_refresh_at,
   last_error = EXCLUDED.last_error, sealed_refresh_token = EXCLUDED.sealed_refresh_token,
   sealed_access_token = EXCLUDED.sealed_access_token,
-  access_token_expires_at = EXCLUDED.access_token_expires_at, updated_at = EXCLUDED.updated_at`
+  access_token_expires_at = EXCLUDED.access_token_expires_at,
+  refresh_token_expires_at = EXCLUDED.refresh_token_expires_at,
+  expiry_warned_for = EXCLUDED.expiry_warned_for, updated_at = EXCLUDED.updated_at`
 
 const TAKE_DEFAULT = `
 UPDATE accounts SET is_default = false, updated_at = clock_timestamp() WHERE is_default AND email <> $1`

@@ -17,7 +17,8 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`
 /** The columns of an account, as `accountRowSchema` reads them. */
 export const ACCOUNT_COLUMNS = `email, status, scopes, is_default, ${ms('connected_at')} AS connected_at,
   ${ms('last_refresh_at')} AS last_refresh_at, last_error, sealed_refresh_token, sealed_access_token,
-  ${ms('access_token_expires_at')} AS access_token_expires_at`
+  ${ms('access_token_expires_at')} AS access_token_expires_at,
+  ${ms('refresh_token_expires_at')} AS refresh_token_expires_at, ${ms('expiry_warned_for')} AS expiry_warned_for`
 
 const accountRowSchema = z.object({
   email: z.string().min(1),
@@ -30,11 +31,13 @@ const accountRowSchema = z.object({
   sealed_refresh_token: z.string().nullable(),
   sealed_access_token: z.string().nullable(),
   access_token_expires_at: z.number().nullable(),
+  refresh_token_expires_at: z.number().nullable(),
+  expiry_warned_for: z.number().nullable(),
 })
 
 type AccountRow = z.infer<typeof accountRowSchema>
 
-/** `$1…$10` of the upsert, in column order (see `account-repository.ts`). */
+/** `$1…$12` of the upsert, in column order (see `account-repository.ts`). */
 export type AccountParams = [
   email: string,
   status: string,
@@ -46,6 +49,8 @@ export type AccountParams = [
   sealedRefreshToken: string | null,
   sealedAccessToken: string | null,
   accessTokenExpiresAt: number | null,
+  refreshTokenExpiresAt: number | null,
+  expiryWarnedFor: number | null,
 ]
 
 /** The upsert's parameters for `account` (its email already lower-cased), tokens sealed. */
@@ -63,6 +68,8 @@ export async function accountParams(account: Account, cipher: TokenCipher): Prom
     await seal(account.refreshToken, 'refresh'),
     await seal(account.accessToken, 'access'),
     account.accessTokenExpiresAt ?? null,
+    account.refreshTokenExpiresAt ?? null,
+    account.expiryWarnedFor ?? null,
   ]
 }
 
@@ -94,6 +101,9 @@ export async function accountFromRow(raw: unknown, cipher: TokenCipher): Promise
     account.accessToken = await open(row, row.sealed_access_token, 'access', cipher)
   if (row.access_token_expires_at !== null)
     account.accessTokenExpiresAt = Math.round(row.access_token_expires_at)
+  if (row.refresh_token_expires_at !== null)
+    account.refreshTokenExpiresAt = Math.round(row.refresh_token_expires_at)
+  if (row.expiry_warned_for !== null) account.expiryWarnedFor = Math.round(row.expiry_warned_for)
   return account
 }
 

@@ -2,7 +2,8 @@
  * What the outbox on PostgreSQL answers without changing anything: one
  * message, its body (checked as lowdb checks it), pages of the list
  * (newest first, an opaque cursor over `seq`), the unfinished messages,
- * an idempotency key's message, sends of an account, counts by status.
+ * an idempotency key's message, sends of an account, counts by status,
+ * the oldest due message's age.
  */
 import type pg from 'pg'
 import { badRequest, ServiceError } from '../../domain/errors.ts'
@@ -20,6 +21,7 @@ FROM messages m JOIN message_bodies b ON b.message_id = m.id WHERE m.id = $1`
 const LIST = `
 SELECT ${MESSAGE_COLUMNS}, m.seq::text AS seq FROM messages m
 WHERE ($1::text IS NULL OR m.status = $1) AND ($2::bigint IS NULL OR m.seq < $2)
+  AND ($4::text IS NULL OR m.api_key_id = $4)
 ORDER BY m.seq DESC LIMIT $3`
 
 const PENDING = `
@@ -36,6 +38,12 @@ WHERE account = $1 AND sent_at IS NOT NULL AND sent_at >= to_timestamp($2::float
 ORDER BY sent_at`
 
 const COUNTS = `SELECT status, count(*)::int AS count FROM messages GROUP BY status`
+
+// domain/mail/overdue.ts in SQL (greatest skips a NULL send_at); messages_status_seq finds the live rows.
+const OLDEST_DUE_AGE = `
+SELECT coalesce(extract(epoch FROM now() - min(greatest(created_at, send_at))) * 1000, 0)::float8 AS age_ms
+FROM messages
+WHERE status IN ('queued', 'scheduled', 'sending') AND greatest(created_at, send_at) <= now()`
 
 export async function getMessage(pool: pg.Pool, id: string): Promise<OutboxEntry | undefined> {
   const row = (await pool.query<MessageRow>(GET, [id])).rows[0]
@@ -72,7 +80,7 @@ function damaged(detail: string): ServiceError {
 
 export async function listMessages(
   pool: pg.Pool,
-  query: { status?: MailStatus; limit: number; cursor?: string },
+  query: { status?: MailStatus; limit: number; cursor?: string; apiKeyId?: string },
 ): Promise<OutboxPage> {
   const before = query.cursor === undefined ? null : decodeCursor(query.cursor)
   const limit = Math.max(0, Math.floor(query.limit))
@@ -81,6 +89,7 @@ export async function listMessages(
     query.status ?? null,
     before,
     limit + 1,
+    query.apiKeyId ?? null,
   ])
   const items = rows.slice(0, limit)
   const page: OutboxPage = { items: items.map(entryOf) }
@@ -108,6 +117,11 @@ export async function countByStatus(pool: pg.Pool): Promise<Record<MailStatus, n
     counts[row.status] = row.count
   }
   return counts
+}
+
+/** Ms since the oldest message on its way out became due, by the database's clock; 0 when none is. */
+export async function oldestDueAge(pool: pg.Pool): Promise<number> {
+  return (await pool.query<{ age_ms: number }>(OLDEST_DUE_AGE)).rows[0]?.age_ms ?? 0
 }
 
 /** The cursor names the `seq` of the last item of a page: `s<seq>`, base64url. */

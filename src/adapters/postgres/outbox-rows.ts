@@ -26,7 +26,7 @@ export const MESSAGE_COLUMNS = `m.id, m.account, m.from_header, m.to_addresses, 
   m.subject, m.status, ${ms('m.created_at')} AS created_at, ${ms('m.send_at')} AS send_at,
   ${ms('m.next_attempt_at')} AS next_attempt_at, ${ms('m.sent_at')} AS sent_at, m.attempts, m.attempt_log,
   m.size, m.body_sha256, m.message_id_header, m.thread_id, m.gmail_message_id, m.gmail_thread_id, m.error,
-  m.idempotency_key, m.input_hash, m.locked_by, ${ms('m.lease_until')} AS lease_until,
+  m.idempotency_key, m.input_hash, m.api_key_id, m.locked_by, ${ms('m.lease_until')} AS lease_until,
   ${ms('m.updated_at')} AS updated_at`
 
 /** A message as `MESSAGE_COLUMNS` reads it. */
@@ -54,6 +54,7 @@ export interface MessageRow {
   error: RecordedError | null
   idempotency_key: string | null
   input_hash: string | null
+  api_key_id: string | null
   locked_by: string | null
   lease_until: number | null
   updated_at: number
@@ -64,7 +65,7 @@ export const ROW_RECORD = `id text, account text, from_header text, to_addresses
   bcc_addresses text[], subject text, status text, created_at float8, send_at float8, next_attempt_at float8,
   sent_at float8, attempts integer, attempt_log jsonb, size integer, body_sha256 text, message_id_header text,
   thread_id text, gmail_message_id text, gmail_thread_id text, error jsonb, idempotency_key text,
-  input_hash text, locked_by text, lease_until float8, updated_at float8, ord integer`
+  input_hash text, api_key_id text, locked_by text, lease_until float8, updated_at float8, ord integer`
 
 /** Every column but `id` and `seq`, in the order of `ROW_VALUES`. */
 export const WRITTEN_COLUMNS = [
@@ -90,6 +91,7 @@ export const WRITTEN_COLUMNS = [
   'error',
   'idempotency_key',
   'input_hash',
+  'api_key_id',
   'locked_by',
   'lease_until',
   'updated_at',
@@ -140,6 +142,7 @@ export function rowOf(entry: OutboxEntry, ord = 0): Record<string, unknown> {
     error: entry.error ?? null,
     idempotency_key: entry.idempotencyKey ?? null,
     input_hash: entry.inputHash ?? null,
+    api_key_id: entry.apiKeyId ?? null,
     locked_by: entry.claim?.owner ?? null,
     lease_until: entry.claim?.until ?? null,
     updated_at: entry.updatedAt,
@@ -177,6 +180,7 @@ export function entryOf(row: MessageRow): OutboxEntry {
   if (row.error !== null) entry.error = row.error
   if (row.idempotency_key !== null) entry.idempotencyKey = row.idempotency_key
   if (row.input_hash !== null) entry.inputHash = row.input_hash
+  if (row.api_key_id !== null) entry.apiKeyId = row.api_key_id
   if (row.locked_by !== null && row.lease_until !== null) {
     entry.claim = { owner: row.locked_by, until: row.lease_until }
   }

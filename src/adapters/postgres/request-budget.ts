@@ -15,7 +15,7 @@
  */
 import type pg from 'pg'
 import { defaultBurst } from '../../app/rate-limit.ts'
-import type { RequestBudget } from '../../domain/ports.ts'
+import type { BudgetLimits, RequestBudget } from '../../domain/ports.ts'
 import { inDatabase } from './database-error.ts'
 import { epochMs, msInterval } from './sql-time.ts'
 
@@ -36,14 +36,18 @@ export function postgresRequestBudget(
   pool: pg.Pool,
   options: { perMinute: number; burst?: number },
 ): RequestBudget {
-  const { perMinute } = options
-  const capacity = Math.max(1, options.burst ?? defaultBurst(perMinute))
-  const msPerUnit = 60_000 / perMinute
-
   /** Takes `cost` units when `needed` are there: 0, else the ms until they are. */
-  const charge = async (key: string, cost: number, needed: number): Promise<number> => {
+  const charge = async (
+    key: string,
+    limits: BudgetLimits,
+    cost: number,
+    needed: (capacity: number) => number,
+  ): Promise<number> => {
+    const { perMinute } = limits
     if (perMinute <= 0 || cost <= 0) return 0
-    const slackMs = (capacity - needed) * msPerUnit
+    const capacity = Math.max(1, limits.burst ?? defaultBurst(perMinute))
+    const msPerUnit = 60_000 / perMinute
+    const slackMs = (capacity - needed(capacity)) * msPerUnit
     return inDatabase(pool, 'charge the request budget', async () => {
       const charged = await pool.query(CHARGE, [key, slackMs, cost * msPerUnit])
       if ((charged.rowCount ?? 0) > 0) return 0
@@ -52,8 +56,10 @@ export function postgresRequestBudget(
     })
   }
 
+  // A key with its own limits (its scope's rate) is charged by them; its row is the same GCRA timestamp.
   return {
-    take: (key, cost = 1) => charge(key, cost, Math.min(cost, capacity)),
-    extend: (key, extra, paid) => charge(key, extra, Math.min(paid + extra, capacity) - paid),
+    take: (key, cost = 1, own = options) => charge(key, own, cost, (capacity) => Math.min(cost, capacity)),
+    extend: (key, extra, paid, own = options) =>
+      charge(key, own, extra, (capacity) => Math.min(paid + extra, capacity) - paid),
   }
 }

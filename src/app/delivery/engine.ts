@@ -6,6 +6,7 @@
 import { DAY_MS, nextSendTime, pruneSendTimes, sendWindows } from '../../domain/delivery/pacing.ts'
 import { isFinished, type OutboxEntry } from '../../domain/mail/record.ts'
 import { REAUTHORIZATION_ERROR } from '../../domain/mail/transition.ts'
+import { attemptOutcome } from '../metrics.ts'
 import { advance } from './advance.ts'
 import { createControls } from './controls.ts'
 import {
@@ -169,7 +170,11 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     const recorded = await recorder.record(lane, entry, () => waiters.resolve(entry.id))
     if (recorded && isFinished(entry.status)) live.delete(entry.id)
     // Logged once recorded: the outcome line means the attempt is over, on disk included.
-    if (recorded) report()
+    if (recorded) {
+      report()
+      const outcome = attemptOutcome(entry.status)
+      if (outcome !== undefined) options.metrics?.messageOutcome(outcome)
+    }
     waiters.resolve(entry.id)
   }
 

@@ -13,6 +13,7 @@
 
 import type { OutboxEntry } from '../../domain/mail/record.ts'
 import type { MailEvent } from '../../domain/mail/transition.ts'
+import { attemptOutcome } from '../metrics.ts'
 import type { FleetEngineOptions } from './fleet-engine.ts'
 import { OUTCOME_RETRY } from './outcome-recorder.ts'
 import { failureEvent } from './settle-failure.ts'
@@ -202,6 +203,8 @@ export function createFleetAttempts(options: FleetAttemptOptions): FleetAttempts
     if (stored) {
       active.set(entry.id, stored)
       report()
+      const outcome = attemptOutcome(stored.status)
+      if (outcome !== undefined) options.metrics?.messageOutcome(outcome)
     } else if (!stopped) {
       logger.warn('The claim on a message was lost before its outcome was recorded; another replica has it', {
         id: entry.id,

@@ -4,6 +4,7 @@ import type { PacingLimits } from '../../domain/delivery/pacing.ts'
 import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
 import type { Clock, GmailPort, OutboxRepository } from '../../domain/ports.ts'
 import type { Logger } from '../logger.ts'
+import type { Metrics } from '../metrics.ts'
 import type { Scheduler } from '../scheduler.ts'
 import type { StorageGuard } from '../storage-guard.ts'
 import type { DeliveryControls } from './controls.ts'
@@ -25,6 +26,8 @@ export interface DeliveryOptions {
   storage?: Pick<StorageGuard, 'level' | 'writeFailed'>
   /** Called when Google refused an account's refresh token. */
   onReauthorizationRequired: (account: string, error: RecordedError) => void
+  /** Hears each attempt's outcome once it is recorded. Default: counts nothing. */
+  metrics?: Pick<Metrics, 'messageOutcome'>
 }
 
 export interface DeliveryEngine extends DeliveryControls {

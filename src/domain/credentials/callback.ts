@@ -11,6 +11,7 @@
  * See https://developers.google.com/identity/protocols/oauth2/web-server#offline
  */
 import { type Account, GMAIL_SEND_SCOPE, type GrantedTokens } from './account.ts'
+import { deadlineAfterConsent } from './expiry.ts'
 
 export type CallbackDecision =
   | { kind: 'store'; account: Account; reconnected: boolean }
@@ -24,6 +25,8 @@ export interface CallbackFacts {
   existing?: Account
   /** Whether any other account is connected (the first one becomes the default). */
   hasOtherAccounts: boolean
+  /** The app is in Testing (`GOOGLE_APP_TESTING`): a refresh token dies 7 days after consent. */
+  appTesting?: boolean
   now: number
 }
 
@@ -48,6 +51,15 @@ export function decideCallback(facts: CallbackFacts): CallbackDecision {
     accessToken: granted.accessToken,
   }
   if (granted.expiresAt !== undefined) account.accessTokenExpiresAt = granted.expiresAt
+  const deadline = deadlineAfterConsent({
+    granted,
+    existing: storedUsable === undefined ? undefined : existing?.refreshTokenExpiresAt,
+    appTesting: facts.appTesting ?? false,
+    now,
+  })
+  if (deadline !== undefined) account.refreshTokenExpiresAt = deadline
+  // The warning given stays given: a new deadline differs from it, so a new one is due.
+  if (existing?.expiryWarnedFor !== undefined) account.expiryWarnedFor = existing.expiryWarnedFor
   const reconnected = existing !== undefined && existing.status !== 'connected'
   return { kind: 'store', account, reconnected }
 }

@@ -3,6 +3,7 @@
  * See https://developers.google.com/identity/protocols/oauth2#expiration
  */
 import type { Account, GrantedTokens } from './account.ts'
+import { deadlineAfterRefresh } from './expiry.ts'
 
 export type RefreshOutcome =
   | { kind: 'refreshed'; tokens: GrantedTokens }
@@ -27,6 +28,8 @@ export function applyRefreshOutcome(account: Account, outcome: RefreshOutcome, n
         refreshToken: outcome.tokens.refreshToken ?? account.refreshToken,
       } as Account
       if (outcome.tokens.expiresAt !== undefined) next.accessTokenExpiresAt = outcome.tokens.expiresAt
+      const deadline = deadlineAfterRefresh(account.refreshTokenExpiresAt, outcome.tokens)
+      if (deadline !== undefined) next.refreshTokenExpiresAt = deadline
       return next
     }
     case 'invalid_grant': {
@@ -42,8 +45,15 @@ export function applyRefreshOutcome(account: Account, outcome: RefreshOutcome, n
   }
 }
 
-/** The account after an admin disconnects it: no tokens kept, history kept. */
+/** The account after an admin disconnects it: no tokens kept (nor the deadline of one), history kept. */
 export function disconnectAccount(account: Account): Account {
-  const { accessToken: _a, accessTokenExpiresAt: _e, refreshToken: _r, lastError: _l, ...rest } = account
+  const {
+    accessToken: _a,
+    accessTokenExpiresAt: _e,
+    refreshToken: _r,
+    refreshTokenExpiresAt: _d,
+    lastError: _l,
+    ...rest
+  } = account
   return { ...rest, status: 'revoked', isDefault: false }
 }

@@ -10,6 +10,26 @@ import type { OutboxEntry } from './record.ts'
 /** How long an idempotency key counts (the contract's 24 hours). */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
 
+/**
+ * The idempotency key as stored: `<API key id>:<key>`, so that each API key
+ * has its own keys (a second key's `invoice-1` is another message, and
+ * cannot make the first key's replay answer CONFLICT). Key ids hold no
+ * colon, so the first one ends the namespace. Messages accepted without a
+ * caller (and before keys had namespaces) keep the bare key.
+ */
+export function namespacedKey(apiKeyId: string, key: string): string {
+  return `${apiKeyId}:${key}`
+}
+
+/** The idempotency key as its caller gave it (without the namespace of `namespacedKey`). */
+export function callerIdempotencyKey(
+  entry: Pick<OutboxEntry, 'idempotencyKey' | 'apiKeyId'>,
+): string | undefined {
+  const { idempotencyKey: key, apiKeyId } = entry
+  if (key === undefined || apiKeyId === undefined || !key.startsWith(`${apiKeyId}:`)) return key
+  return key.slice(apiKeyId.length + 1)
+}
+
 /** The refusal of a key used for another message. */
 export function keyConflict(key: string): ServiceError {
   return new ServiceError(

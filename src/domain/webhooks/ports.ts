@@ -50,7 +50,12 @@ export interface WebhookStore {
   }): Promise<boolean>
   /** Recent attempts to an endpoint, newest first. */
   attempts(endpointId: string, limit: number): Promise<DeliveryAttemptRecord[]>
-  /** A fresh delivery of a stored event to an endpoint, due at `at`; false when either is unknown. */
+  /**
+   * A fresh delivery of a stored event to an endpoint, due at `at`; false
+   * when either is unknown or the endpoint is disabled (nothing more is
+   * sent to it). Stores keep events for a retention of days, so that a
+   * recent delivery can be replayed; an older event may be gone.
+   */
   replay(request: { endpointId: string; eventId: string; at: number; deliveryId: string }): Promise<boolean>
   /** Epoch ms of the earliest pending delivery's due time (or lease expiry), for waking the dispatcher. */
   nextDueAt(): Promise<number | undefined>

@@ -188,3 +188,70 @@ describe('google-oauth adapter when Google rotates refresh tokens', () => {
     expect(isInvalidGrant(await stale.getAccessToken().catch((e) => e))).toBe(true)
   })
 })
+
+describe('google-oauth adapter and a time-limited grant (refresh_token_expires_in)', () => {
+  const day = 86_400_000
+  const time = { now: Date.UTC(2026, 4, 10, 9) }
+  let server: Server
+  let oauth: GoogleOAuth
+
+  beforeAll(async () => {
+    server = await startEmulator({ clock: { now: () => time.now }, rotateRefreshTokens: true })
+    oauth = createGoogleOAuth({
+      clientId: 'client-1.apps.googleusercontent.com',
+      clientSecret: 'client-secret-1',
+      redirectUri: REDIRECT_URI,
+      ...server.endpoints,
+      timeoutMs: 10_000,
+      now: () => time.now,
+    })
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+
+  /** Consent with time-based access for `seconds`, then the code exchange. */
+  async function connectFor(email: string, seconds: number) {
+    const { codeVerifier, codeChallenge } = await oauth.createCodeVerifier()
+    const url = oauth.authorizationUrl({ state: 's', codeChallenge, loginHint: email })
+    const redirect = new URL(
+      await server.emulator.control.approveConsent(url, email, { accessSeconds: seconds }),
+    )
+    return oauth.exchangeCode({ code: redirect.searchParams.get('code') ?? '', codeVerifier })
+  }
+
+  it("dates the refresh token's end at the code exchange, on the adapter's clock", async () => {
+    const tokens = await connectFor('gus@example.com', 2 * 86_400)
+    expect(tokens.refreshTokenExpiresAt).toBe(time.now + 2 * day)
+  })
+
+  it('reports the end at each refresh with the rotated token, and the end is invalid_grant', async () => {
+    const start = time.now
+    const tokens = await connectFor('hal@example.com', 86_400)
+    const reported: GrantedTokens[] = []
+    const client = oauth.authorizedClient(
+      { refreshToken: tokens.refreshToken ?? '', accessTokenExpiresAt: 1 },
+      (refreshed) => reported.push(refreshed),
+    )
+    time.now = start + 3_600_000
+    await client.getAccessToken()
+    expect(reported).toEqual([
+      expect.objectContaining({ refreshToken: expect.any(String), refreshTokenExpiresAt: start + day }),
+    ])
+
+    time.now = start + day
+    client.credentials.expiry_date = 1
+    const failure = await client.getAccessToken().catch((error: unknown) => error)
+    expect(isInvalidGrant(failure)).toBe(true)
+    expect(reported).toHaveLength(1)
+  })
+
+  it('reports no end for a grant without one', async () => {
+    const { codeVerifier, codeChallenge } = await oauth.createCodeVerifier()
+    const url = oauth.authorizationUrl({ state: 's', codeChallenge })
+    const redirect = new URL(await server.emulator.control.approveConsent(url, 'ivy@example.com'))
+    const tokens = await oauth.exchangeCode({ code: redirect.searchParams.get('code') ?? '', codeVerifier })
+    expect(tokens.refreshToken).toBeTypeOf('string')
+    expect(tokens).not.toHaveProperty('refreshTokenExpiresAt')
+  })
+})

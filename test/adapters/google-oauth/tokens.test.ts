@@ -1,4 +1,4 @@
-import { OAuth2Client } from 'google-auth-library'
+import { type Credentials, OAuth2Client } from 'google-auth-library'
 import { describe, expect, it } from 'vitest'
 import { grantedTokens, watchTokenRefreshes } from '../../../src/adapters/google-oauth/tokens.ts'
 import type { GrantedTokens } from '../../../src/domain/credentials/account.ts'
@@ -92,6 +92,7 @@ describe('grantedTokens', () => {
       grantedTokens(
         { access_token: 'a', scope: 'https://www.googleapis.com/auth/gmail.send openid', expiry_date: 5 },
         'r',
+        1_000,
       ),
     ).toEqual({
       accessToken: 'a',
@@ -102,8 +103,48 @@ describe('grantedTokens', () => {
   })
 
   it('refuses an answer without an access token', () => {
-    expect(() => grantedTokens({ scope: 'openid' }, undefined)).toThrow(
+    expect(() => grantedTokens({ scope: 'openid' }, undefined, 1_000)).toThrow(
       expect.objectContaining({ code: 'OAUTH_EXCHANGE_FAILED' }),
     )
+  })
+
+  it('dates the refresh token by refresh_token_expires_in, counted from now', () => {
+    const tokens = { access_token: 'a', refresh_token_expires_in: 86_400 } as Credentials
+    expect(grantedTokens(tokens, 'r', 1_000)).toMatchObject({ refreshTokenExpiresAt: 1_000 + 86_400_000 })
+  })
+
+  it('ignores a refresh_token_expires_in that is not a positive whole number of seconds', () => {
+    for (const value of [0, -5, 1.5, '3600', null, Number.NaN, Number.POSITIVE_INFINITY, 1e12]) {
+      const tokens = { access_token: 'a', refresh_token_expires_in: value } as unknown as Credentials
+      expect(grantedTokens(tokens, 'r', 1_000)).not.toHaveProperty('refreshTokenExpiresAt')
+    }
+  })
+})
+
+describe('watchTokenRefreshes and a time-limited grant', () => {
+  it("reports the refresh token's deadline from the refresh answer, on the injected clock", async () => {
+    const client = new OAuth2Client({
+      clientId: 'client',
+      clientSecret: 'secret',
+      endpoints: { oauth2TokenUrl: 'http://127.0.0.1:9/token' },
+      transporterOptions: {
+        fetchImplementation: (async () =>
+          Response.json({
+            access_token: 'access',
+            expires_in: 60,
+            refresh_token_expires_in: 3_600,
+          })) as never,
+      },
+    })
+    client.setCredentials({ refresh_token: 'refresh-1' })
+    const reported: GrantedTokens[] = []
+    watchTokenRefreshes(
+      client,
+      (tokens) => reported.push(tokens),
+      () => 50_000,
+    )
+    await client.getAccessToken()
+    expect(reported).toEqual([expect.objectContaining({ refreshTokenExpiresAt: 50_000 + 3_600_000 })])
+    expect(reported[0]).not.toHaveProperty('refreshToken')
   })
 })

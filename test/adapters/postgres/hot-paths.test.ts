@@ -6,67 +6,16 @@
  * live rows, or a primary key). The statements are the adapter's own,
  * recorded as it runs them, then EXPLAINed with their parameters.
  */
-import type pg from 'pg'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../../src/adapters/postgres/migrate.ts'
 import { postgresOutbox } from '../../../src/adapters/postgres/outbox-repository.ts'
 import { accept } from '../../../src/domain/mail/transition.ts'
 import { describePostgres, useTestDatabase } from '../../support/postgres.ts'
+import { type RecordedQuery, recordingPool, sequentialScans } from '../../support/query-plans.ts'
 import { makeEntry, rawOf } from '../lowdb/fixtures.ts'
 
 const HISTORY = 50_000
 const OUTBOX_TABLES = new Set(['messages', 'message_bodies', 'idempotency_keys'])
-
-interface Recorded {
-  text: string
-  values: unknown[]
-}
-
-/** A pool whose queries (and its clients' queries) are recorded. */
-function recordingPool(pool: pg.Pool, into: Recorded[]): pg.Pool {
-  const record = (text: unknown, values: unknown) => {
-    if (typeof text === 'string') into.push({ text, values: Array.isArray(values) ? values : [] })
-  }
-  return new Proxy(pool, {
-    get(target, property, receiver) {
-      if (property === 'query') {
-        return (text: unknown, values?: unknown) => {
-          record(text, values)
-          return target.query(text as string, values as unknown[])
-        }
-      }
-      if (property === 'connect') {
-        return async () => {
-          const client = await target.connect()
-          // A proxy, not a patch: the pool's own `query` uses the client's callback form.
-          return new Proxy(client, {
-            get(inner, name, receiver) {
-              if (name !== 'query') return Reflect.get(inner, name, receiver)
-              return (text: unknown, values?: unknown) => {
-                record(text, values)
-                return inner.query(text as string, values as unknown[])
-              }
-            },
-          })
-        }
-      }
-      return Reflect.get(target, property, receiver)
-    },
-  })
-}
-
-/** Tables the plan reads whole. */
-function sequentialScans(plan: unknown): string[] {
-  const found: string[] = []
-  const visit = (node: Record<string, unknown>) => {
-    if (node['Node Type'] === 'Seq Scan' && typeof node['Relation Name'] === 'string') {
-      found.push(node['Relation Name'])
-    }
-    for (const child of (node['Plans'] as Record<string, unknown>[] | undefined) ?? []) visit(child)
-  }
-  for (const item of plan as Array<{ Plan: Record<string, unknown> }>) visit(item.Plan)
-  return found
-}
 
 describePostgres('the outbox hot path on PostgreSQL, with a long history', () => {
   const db = useTestDatabase()
@@ -93,7 +42,7 @@ describePostgres('the outbox hot path on PostgreSQL, with a long history', () =>
   }, 120_000)
 
   it('plans every statement of accept, claim, renew, settle and wake-up without a sequential scan', async () => {
-    const recorded: Recorded[] = []
+    const recorded: RecordedQuery[] = []
     const outbox = postgresOutbox(recordingPool(db.pool, recorded), { retentionMs: 30 * 86_400_000 })
     const now = await outbox.now()
     const account = 'acct7@example.com'

@@ -1,6 +1,7 @@
 /** `GET /admin`: the console's front page, and the disconnect confirmation. */
 import { Hono } from 'hono'
 import { toAccountStatus } from '../../../app/account-status.ts'
+import { expiringAccounts } from '../../../app/expiry-watch.ts'
 import type { HttpDeps } from '../deps.ts'
 import { consolePage } from '../pages/console.ts'
 import { disconnectPage } from '../pages/disconnect.ts'
@@ -32,6 +33,8 @@ export function consoleRoutes(deps: HttpDeps): Hono {
         counts,
         held,
         query: c.req.query(),
+        expiring: expiringAccounts(accounts, deps.clock.now()).map(toAccountStatus),
+        now: deps.clock.now(),
       }),
     )
   })

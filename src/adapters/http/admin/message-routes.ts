@@ -67,8 +67,19 @@ export function messageRoutes(deps: HttpDeps): Hono {
         404,
       )
     }
+    // The name of the key that made it, when that key is still listed.
+    const keyName =
+      entry.apiKeyId === undefined
+        ? undefined
+        : (await deps.admin?.keys?.list())?.find((key) => key.id === entry.apiKeyId)?.name
     return c.html(
-      messageDetailPage({ sandbox: deps.sandbox, csrf: await csrfFor(c, deps), entry, query: c.req.query() }),
+      messageDetailPage({
+        sandbox: deps.sandbox,
+        csrf: await csrfFor(c, deps),
+        entry,
+        query: c.req.query(),
+        ...(keyName === undefined ? {} : { keyName }),
+      }),
     )
   })
 

@@ -28,7 +28,7 @@ export function accountsTable(accounts: AccountStatus[], csrf: string): Markup {
   }
   return html`<div class="table-wrap"><table class="accounts">
 <caption class="table-note">The default account sends messages that do not name a sender.</caption>
-<thead><tr><th scope="col">Account</th><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Connected since</th><th scope="col">Last refresh</th><th scope="col">Actions</th></tr></thead>
+<thead><tr><th scope="col">Account</th><th scope="col">Status</th><th scope="col">Scopes</th><th scope="col">Connected since</th><th scope="col">Last refresh</th><th scope="col">Google access ends</th><th scope="col">Actions</th></tr></thead>
 <tbody>
 ${accounts.map(
   (account) => html`<tr>
@@ -37,6 +37,7 @@ ${accounts.map(
 <td class="small">${account.scopes.map((scope, index) => html`${index > 0 ? ', ' : ''}<code title="${scope}">${scopeName(scope)}</code>`)}</td>
 <td class="small">${when(account.connectedAt)}</td>
 <td class="small">${when(account.lastRefreshAt) || html`<span class="muted">never</span>`}</td>
+<td class="small">${when(account.expiresAt) || html`<span class="muted">no set end</span>`}</td>
 <td class="actions">${actions(account, csrf)}</td>
 </tr>`,
 )}

@@ -3,6 +3,7 @@ import { html } from 'hono/html'
 import type { AccountStatus } from '../../../app/account-status.ts'
 import { MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../../domain/mail/record.ts'
 import { accountsTable, reauthorizeUrl } from './accounts-table.ts'
+import { expiryBanners } from './expiry-banner.ts'
 import { label, plural } from './format.ts'
 import { type Markup, page } from './layout.ts'
 import { messagesTable } from './messages-table.ts'
@@ -17,6 +18,10 @@ export interface ConsoleView {
   /** Held messages per account (lower-case email). */
   held: Map<string, number>
   query: Record<string, string | undefined>
+  /** Connected accounts whose Google access ends within 24 h, for the expiry banner. */
+  expiring?: AccountStatus[]
+  /** Epoch ms, by the service's clock. */
+  now?: number
 }
 
 function reauthorizationBanners(view: ConsoleView): Markup[] {
@@ -39,6 +44,7 @@ export function consolePage(view: ConsoleView): Markup {
     html`<h1>Console</h1>
 ${noticeFrom(view.query, view.accounts)}
 ${reauthorizationBanners(view)}
+${expiryBanners(view.expiring ?? [], view.now ?? Date.now())}
 <section class="card" aria-labelledby="accounts-heading">
 <div class="card-head"><h2 id="accounts-heading">Accounts</h2><a class="button primary" href="/oauth/login">Connect an account</a></div>
 ${accountsTable(view.accounts, view.csrf)}

@@ -9,7 +9,7 @@ import { STYLE } from './style.ts'
 export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>
 
 /** The console's sections, to mark the current one in the navigation. */
-export type Section = 'console' | 'messages' | 'mailbox' | 'faults'
+export type Section = 'console' | 'messages' | 'keys' | 'webhooks' | 'mailbox' | 'faults'
 
 export interface PageOptions {
   title: string
@@ -23,6 +23,8 @@ export interface PageOptions {
 const SECTIONS: Array<{ id: Section; href: string; label: string; sandboxOnly: boolean }> = [
   { id: 'console', href: '/admin', label: 'Console', sandboxOnly: false },
   { id: 'messages', href: '/admin/messages', label: 'Messages', sandboxOnly: false },
+  { id: 'keys', href: '/admin/keys', label: 'API keys', sandboxOnly: false },
+  { id: 'webhooks', href: '/admin/webhooks', label: 'Webhooks', sandboxOnly: false },
   { id: 'mailbox', href: '/admin/sandbox/mailbox', label: 'Sandbox mailbox', sandboxOnly: true },
   { id: 'faults', href: '/admin/sandbox/faults', label: 'Faults', sandboxOnly: true },
 ]

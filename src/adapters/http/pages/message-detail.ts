@@ -1,5 +1,6 @@
 /** One accepted message: its envelope, its Gmail ids, and the timeline of its delivery. */
 import { html } from 'hono/html'
+import { callerIdempotencyKey } from '../../../domain/mail/idempotency.ts'
 import type { DeliveryAttempt, OutboxEntry } from '../../../domain/mail/record.ts'
 import { bytes, statusPill, when } from './format.ts'
 import { type Markup, page } from './layout.ts'
@@ -41,8 +42,11 @@ export function messageDetailPage(view: {
   csrf: string
   entry: OutboxEntry
   query: Record<string, string | undefined>
+  /** The name of the API key that made it (`entry.apiKeyId`), when known. */
+  keyName?: string
 }): Markup {
   const { entry } = view
+  const idempotencyKey = callerIdempotencyKey(entry)
   const here = `/admin/messages/${encodeURIComponent(entry.id)}`
   return page(
     {
@@ -70,7 +74,12 @@ ${entry.error ? html`<div class="banner ${entry.status === 'failed' ? 'error' : 
 <dt>Message-ID</dt><dd class="mono">${entry.messageId}</dd>
 ${entry.threadId === undefined ? '' : html`<dt>Thread</dt><dd class="mono">${entry.threadId}</dd>`}
 <dt>Id</dt><dd class="mono">${entry.id}</dd>
-${entry.idempotencyKey === undefined ? '' : html`<dt>Idempotency key</dt><dd class="mono">${entry.idempotencyKey}</dd>`}
+<dt>API key</dt><dd>${
+      entry.apiKeyId === undefined
+        ? html`<span class="muted">not recorded</span>`
+        : html`<span class="mono" data-key-id>${entry.apiKeyId}</span>${view.keyName === undefined ? '' : html` · ${view.keyName}`}`
+    }</dd>
+${idempotencyKey === undefined ? '' : html`<dt>Idempotency key</dt><dd class="mono">${idempotencyKey}</dd>`}
 </dl>
 </section>
 <section class="card" aria-labelledby="delivery-heading">

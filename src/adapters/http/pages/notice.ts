@@ -71,6 +71,19 @@ const NOTICES = {
   'quota-set': { tone: 'success', text: () => 'The per-user quota was set; it is shown below.' },
   'quota-cleared': { tone: 'success', text: () => 'The per-user quota is off.' },
   invalid: { tone: 'error', text: () => 'A value in the form was not valid; nothing was changed.' },
+  'key-revoked': {
+    tone: 'success',
+    text: () => 'The key was revoked: every replica refuses it from now on.',
+  },
+  'key-revoke-refused': {
+    tone: 'error',
+    text: () => 'A key set in API_KEYS cannot be revoked here; remove it from API_KEYS and restart.',
+  },
+  'webhook-deleted': { tone: 'success', text: () => 'The endpoint was deleted; nothing more is sent to it.' },
+  'webhook-replayed': {
+    tone: 'success',
+    text: () => 'The event was queued for delivery again, under its own id.',
+  },
 } satisfies Record<string, Notice>
 
 export type NoticeCode = keyof typeof NOTICES

@@ -45,6 +45,9 @@ button.danger,.button.danger{color:var(--bad);border-color:var(--bad)}
 form.inline{display:inline}
 input,select{max-width:100%;font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:inherit}
 label{display:block;font-weight:600;margin:.5rem 0 .25rem;font-size:.9rem}
+fieldset{border:1px solid var(--line);border-radius:6px;padding:.5rem .9rem .7rem;margin:.75rem 0}legend{font-weight:600;font-size:.9rem;padding:0 .3rem}
+label.check{display:inline-flex;gap:.35rem;align-items:center;font-weight:500;margin:.25rem 1rem .25rem 0}
+pre.secret{font-size:1rem;user-select:all}
 .fields{display:flex;gap:.75rem;align-items:flex-end;flex-wrap:wrap}.fields label{margin-top:0}.fields>div{display:flex;flex-direction:column;min-width:0;max-width:100%}
 .muted{color:var(--muted)}.small{font-size:.85rem}code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.82rem}
 .error-text{color:var(--bad)}

@@ -31,8 +31,8 @@ export interface ServiceContext {
 }
 
 export interface AdminServices {
-  keys: ApiKeyAdmin
-  webhooks: WebhookAdmin
+  keys?: ApiKeyAdmin
+  webhooks?: WebhookAdmin
 }
 
 export interface TrpcContext extends ServiceContext {

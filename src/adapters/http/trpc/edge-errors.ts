@@ -1,6 +1,6 @@
 /**
  * tRPC-shaped error answers given before the router runs (batch cap, API
- * key, rate limit, body cap), so that a request refused at the edge is never
+ * key, its scope, rate limit, body cap), so that a request refused at the edge is never
  * read whole, yet clients still get the shape the router itself would give:
  * `{ error: { message, code, data: { code, httpStatus, path? } } }`. A
  * caller that passed the key check and the batch cap gets an array of those
@@ -14,12 +14,20 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { MAX_BATCH_SIZE } from './limits.ts'
 
 export interface EdgeError {
-  code: 'BAD_REQUEST' | 'UNAUTHORIZED' | 'TOO_MANY_REQUESTS' | 'PAYLOAD_TOO_LARGE' | 'SERVICE_UNAVAILABLE'
+  code:
+    | 'BAD_REQUEST'
+    | 'UNAUTHORIZED'
+    | 'FORBIDDEN'
+    | 'TOO_MANY_REQUESTS'
+    | 'PAYLOAD_TOO_LARGE'
+    | 'SERVICE_UNAVAILABLE'
   httpStatus: ContentfulStatusCode
   message: string
   retryAfterMs?: number
   /** One answer per procedure of a batch (only for an admitted caller). */
   perCall?: boolean
+  /** The message of one procedure's answer, when they differ (a scope refuses each for its own reason). */
+  messageFor?: (path: string) => string
 }
 
 /** How many procedure calls the URL names: the paths of a `?batch=1` call, else one. */
@@ -30,8 +38,8 @@ export function procedureCallCount(url: URL): { batched: boolean; calls: number 
   return { batched, calls: (rest.match(/,|%2c/gi)?.length ?? 0) + 1 }
 }
 
-/** The procedure paths of `/trpc/a.b,c.d`. */
-function procedurePaths(pathname: string): string[] {
+/** The procedure paths of `/trpc/a.b,c.d`; throws on a malformed percent-escape. */
+export function procedurePaths(pathname: string): string[] {
   const rest = pathname.replace(/^.*?\/trpc\/?/, '')
   return rest === '' ? [] : decodeURIComponent(rest).split(',')
 }
@@ -41,7 +49,7 @@ export function trpcEdgeError(c: Context, error: EdgeError): Response {
   if (error.retryAfterMs !== undefined) data['retryAfterMs'] = error.retryAfterMs
   const item = (path?: string) => ({
     error: {
-      message: error.message,
+      message: path !== undefined && error.messageFor ? error.messageFor(path) : error.message,
       code: TRPC_ERROR_CODES_BY_KEY[error.code],
       data: path === undefined ? data : { ...data, path },
     },

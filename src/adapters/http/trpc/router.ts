@@ -1,6 +1,7 @@
 /**
  * The tRPC router of `/trpc`: the contract's procedures. Inputs are strict
- * zod schemas (an unknown field is refused); outputs are plain JSON.
+ * zod schemas (an unknown field is refused); outputs are plain JSON. Each
+ * call passes its caller (the API key's id and scope) to the use cases.
  */
 import { z } from 'zod'
 import { toAccountStatus } from '../../../app/account-status.ts'
@@ -15,18 +16,18 @@ const idInput = z.strictObject({ id: z.string().min(1).max(128) })
 const mailRouter = router({
   send: apiProcedure
     .input(mailInputSchema)
-    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.send(input))),
+    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.send(input, ctx.caller))),
 
   sendBatch: apiProcedure
     .input(z.strictObject({ messages: z.array(mailInputSchema).min(1).max(100) }))
     .mutation(async ({ ctx, input }) => {
       await chargeMessages(ctx, input.messages.length)
-      return (await ctx.mail.sendBatch(input.messages)).map(toMailRecord)
+      return (await ctx.mail.sendBatch(input.messages, ctx.caller)).map(toMailRecord)
     }),
 
   get: apiProcedure
     .input(idInput)
-    .query(async ({ ctx, input }) => toMailRecord(await ctx.mail.get(input.id))),
+    .query(async ({ ctx, input }) => toMailRecord(await ctx.mail.get(input.id, ctx.caller))),
 
   list: apiProcedure
     .input(
@@ -43,7 +44,7 @@ const mailRouter = router({
       if (input?.status !== undefined) query.status = input.status as (typeof MAIL_STATUSES)[number]
       if (input?.limit !== undefined) query.limit = input.limit
       if (input?.cursor !== undefined) query.cursor = input.cursor
-      const page = await ctx.mail.list(query)
+      const page = await ctx.mail.list(query, ctx.caller)
       const answer: { items: MailRecord[]; nextCursor?: string } = { items: page.items.map(toMailRecord) }
       if (page.nextCursor !== undefined) answer.nextCursor = page.nextCursor
       return answer
@@ -51,12 +52,12 @@ const mailRouter = router({
 
   cancel: apiProcedure
     .input(idInput)
-    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.cancel(input.id))),
+    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.cancel(input.id, ctx.caller))),
 
   /** Not in the first contract: puts a failed message back in the queue. */
   retry: apiProcedure
     .input(idInput)
-    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.retry(input.id))),
+    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.retry(input.id, ctx.caller))),
 })
 
 const accountsRouter = router({
