@@ -24,7 +24,7 @@ import { webhookBody } from '../src/domain/webhooks/sender.ts'
 import { createScratchDatabase } from './fleet-support.ts'
 import { type BenchResult, formatStats, stats } from './lib.ts'
 import { BENCH_ENCRYPTION_KEY } from './support.ts'
-import { samplesVerify, startReceiver } from './webhooks.ts'
+import { samplesVerify, startReceiver } from './webhook-receiver.ts'
 
 const CONCURRENCY = 8
 const TARGET = 0.5

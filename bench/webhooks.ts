@@ -3,17 +3,15 @@
  * with none, and how fast the dispatcher delivers a backlog of events
  * against a plain loop of the same signed POSTs (the floor for any sender).
  *
- * The receiver is a local HTTP server answering 204; every event that a
+ * The receiver is a local HTTP server answering 204 (`webhook-receiver.ts`, in a
+ * process of its own for the cost per send); every event that a
  * send produced must arrive (under its one `webhook-id`), and a sample of
  * signatures is checked with the `standardwebhooks` package: a miss is a
  * correctness failure, not a timing.
  *
  * Run alone: `node_modules/.bin/node bench/webhooks.ts [--full]`.
  */
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createTRPCClient, httpLink } from '@trpc/client'
-import { Webhook } from 'standardwebhooks'
 import type { AppRouter } from '../src/adapters/http/trpc/router.ts'
 import { type BenchResult, formatStats, stats } from './lib.ts'
 import {
@@ -24,70 +22,17 @@ import {
   typicalMessage,
   unbatchedClient,
 } from './support.ts'
+import { samplesVerify, startReceiverProcess } from './webhook-receiver.ts'
 import { benchDispatcher } from './webhooks-dispatch.ts'
 
 const ACCOUNT = 'hooks@example.com'
 const ADDED_COST_TARGET = 0.9
 
-/** A receiver answering 204, remembering each `webhook-id` and the raw request of a few. */
-export async function startReceiver(): Promise<{
-  url: string
-  ids: Set<string>
-  samples: Array<{ headers: Record<string, string>; body: string }>
-  close(): Promise<void>
-}> {
-  const ids = new Set<string>()
-  const samples: Array<{ headers: Record<string, string>; body: string }> = []
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      const id = String(request.headers['webhook-id'] ?? '')
-      ids.add(id)
-      if (samples.length < 20) {
-        samples.push({
-          headers: {
-            'webhook-id': id,
-            'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
-            'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
-          },
-          body: Buffer.concat(chunks).toString('utf8'),
-        })
-      }
-      response.writeHead(204).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/hooks`,
-    ids,
-    samples,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
-}
-
-/** Whether every sample verifies with `standardwebhooks` under `secret`. */
-export function samplesVerify(
-  samples: Array<{ headers: Record<string, string>; body: string }>,
-  secret: string,
-) {
-  const verifier = new Webhook(secret)
-  try {
-    for (const sample of samples) verifier.verify(sample.body, sample.headers)
-    return samples.length > 0
-  } catch {
-    return false
-  }
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
+async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs
-  while (!predicate() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  while (!(await predicate()) && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
   return predicate()
 }
 
@@ -96,7 +41,8 @@ async function benchAddedCost(options: { quick: boolean }): Promise<BenchResult>
   const durationMs = options.quick ? 800 : 2500
   const concurrency = 8
   const emulator = await startEmulator()
-  const receiver = await startReceiver()
+  // In a process of its own: the figure is the service's cost of an event, not the receiver's.
+  const receiver = await startReceiverProcess()
   const running = await startConnectedService(emulator, ACCOUNT, {
     GMAIL_SENDS_PER_MINUTE: '0',
     GMAIL_SENDS_PER_DAY: '0',
@@ -153,15 +99,16 @@ async function benchAddedCost(options: { quick: boolean }): Promise<BenchResult>
         if (endpointId !== undefined) {
           expectedEvents += sentIds.length
           // Every send of the phase produced one mail.sent event: wait for all, then drop the endpoint.
-          await waitFor(() => receiver.ids.size >= expectedEvents, 30_000)
+          await waitFor(async () => (await receiver.count()) >= expectedEvents, 30_000)
           await admin.admin.webhooks.delete.mutate({ id: endpointId })
         }
       }
     }
     const ratios = one.map((value, index) => value / none[index]!)
     const ratio = stats(ratios).median
-    const correct =
-      failures === 0 && receiver.ids.size === expectedEvents && samplesVerify(receiver.samples, secret)
+    const received = await receiver.count()
+    const verified = samplesVerify(await receiver.samples(), secret)
+    const correct = failures === 0 && received === expectedEvents && verified
     return {
       name: `mail.send with one subscribed webhook endpoint vs none, concurrency ${concurrency}`,
       ratio,
@@ -172,7 +119,7 @@ async function benchAddedCost(options: { quick: boolean }): Promise<BenchResult>
         `no endpoint:  ${formatStats(none, 'sends/s')}, p99 ${formatStats(p99.none, 'ms')}`,
         `one endpoint: ${formatStats(one, 'sends/s')}, p99 ${formatStats(p99.one, 'ms')}`,
         `added cost per send: ${(1000 / stats(one).median - 1000 / stats(none).median).toFixed(2)} ms of throughput time`,
-        `events: ${receiver.ids.size} of ${expectedEvents} delivered once each; signatures checked with standardwebhooks: ${samplesVerify(receiver.samples, secret) ? 'yes' : 'NO'}`,
+        `events: ${received} of ${expectedEvents} delivered once each; signatures checked with standardwebhooks: ${verified ? 'yes' : 'NO'}`,
         ...(failures > 0 ? [`${failures} sends failed`] : []),
       ],
     }

@@ -102,12 +102,12 @@ export async function openStores(options: {
   })
   const webhooks = await openWebhookStore({ dataDir: config.dataDir, cipher, clock })
   const published = new Set<() => void>()
-  const { outbox, accounts, reconcile } = withChangeEvents(
+  const { outbox, accounts, reconcile, settled } = withChangeEvents(
     { outbox: storedOutbox, accounts: storedAccounts },
     {
       journal: {
         wants: (types) => webhooks.wants(types),
-        note: (changes) => webhooks.note(changes),
+        note: (changes, noteOptions) => webhooks.note(changes, noteOptions),
         noted: () => webhooks.noted(),
         async conclude(keys, events, at) {
           await webhooks.conclude(keys, events, at)
@@ -150,6 +150,8 @@ export async function openStores(options: {
       return undefined
     },
     async close() {
+      // Events of the last changes are published before their store closes.
+      await settled()
       await outbox.close()
       await webhooks.close()
     },

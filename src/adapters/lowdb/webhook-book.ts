@@ -49,6 +49,7 @@ export function retentionOf(options: Partial<Retention>): Retention {
  * The change that publishes `events` not stored yet: each with one delivery
  * due at `at` per enabled endpoint subscribed to its type; an event no
  * endpoint wants is not stored. Undefined when there is nothing to store.
+ * The events are copied unless `owned` (handed over by the caller).
  */
 export function fanOut(
   book: DeliveriesFile,
@@ -56,6 +57,7 @@ export function fanOut(
   events: readonly WebhookEvent[],
   at: number,
   newId: () => string,
+  owned = false,
 ): Extract<BookChange, { kind: 'add' }> | undefined {
   const change: Extract<BookChange, { kind: 'add' }> = { kind: 'add', events: [], deliveries: [] }
   const seen = new Set<string>()
@@ -64,7 +66,7 @@ export function fanOut(
     const targets = endpoints.filter((endpoint) => subscribes(endpoint, event.type))
     if (targets.length === 0) continue
     seen.add(event.id)
-    change.events.push(structuredClone(event))
+    change.events.push(owned ? event : structuredClone(event))
     for (const endpoint of targets) {
       change.deliveries.push({
         id: newId(),

@@ -22,9 +22,8 @@
  * change and its event delays the event, never loses it; losing or damaging
  * this file can. Nothing is written for an event no endpoint wants.
  */
-import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ChangeJournal } from '../../app/webhooks/change-journal.ts'
+import type { ChangeJournal, NotedChange } from '../../app/webhooks/change-journal.ts'
 import { ServiceError } from '../../domain/errors.ts'
 import type { Clock } from '../../domain/ports.ts'
 import type { DeliveryJob } from '../../domain/webhooks/event.ts'
@@ -44,24 +43,22 @@ import {
   summaryOf,
   wanted,
 } from './webhook-book.ts'
+import { openBook } from './webhook-book-files.ts'
 import {
   type BookChange,
-  DELIVERIES_FILE,
-  deliveriesFileSchema,
   ENDPOINTS_FILE,
   type EndpointsFile,
-  emptyDeliveries,
   emptyEndpoints,
   endpointsFileSchema,
   type StoredEndpoint,
 } from './webhook-files.ts'
-import { Ledger } from './webhook-ledger.ts'
-import { readLog, WebhookLog } from './webhook-log.ts'
 
 export interface LowdbWebhookStoreOptions extends Partial<Retention> {
   dataDir: string
   cipher: TokenCipher
   clock: Clock
+  /** The log is folded into the snapshot past this size (and twice the snapshot's); default 1 MiB. */
+  compactAfterBytes?: number
 }
 
 export type LowdbWebhookStore = WebhookStore &
@@ -80,6 +77,12 @@ interface EndpointView {
 
 const newDeliveryId = () => `dlv_${crypto.randomUUID().replaceAll('-', '')}`
 
+/** A noted change's own copy (its one nested field is an account's prior state). */
+const copyOfNote = (change: NotedChange): NotedChange =>
+  change.kind === 'mail' || change.prior === undefined
+    ? { ...change }
+    : { ...change, prior: { ...change.prior } }
+
 /** Opens (creating if needed) the webhook store of `dataDir`, opening every secret once. */
 export async function openWebhookStore(options: LowdbWebhookStoreOptions): Promise<LowdbWebhookStore> {
   const keep = retentionOf(options)
@@ -90,8 +93,6 @@ export async function openWebhookStore(options: LowdbWebhookStoreOptions): Promi
     { endpoints: (await endpointsFile.read()) ?? emptyEndpoints() },
     { save: (draft) => endpointsFile.write(draft.endpoints) },
   )
-  const snapshotPath = join(dataDir, DELIVERIES_FILE)
-  const snapshot = await new DurableJsonFile(snapshotPath, deliveriesFileSchema).read()
   const secrets = new Map<string, string>()
   for (const endpoint of state.state.endpoints.endpoints) {
     secrets.set(
@@ -99,19 +100,14 @@ export async function openWebhookStore(options: LowdbWebhookStoreOptions): Promi
       await options.cipher.decrypt(endpoint.sealedSecret, webhookSecretPurpose(endpoint.id)),
     )
   }
-  const ledger = new Ledger(snapshot ?? emptyDeliveries(), keep)
-  const onDisk = await readLog(dataDir, snapshot?.seq ?? 0)
-  for (const record of onDisk.records) for (const change of record.changes) ledger.apply(change)
   const endpoints = () => state.state.endpoints.endpoints
-  const log = new WebhookLog({
+  const { ledger, log } = await openBook({
     dataDir,
-    snapshotName: DELIVERIES_FILE,
-    onDisk,
-    snapshotBytes: snapshot === null ? 0 : (await stat(snapshotPath)).size,
-    snapshot: (seq) => ledger.compact(endpoints(), clock.now(), seq),
+    keep,
+    endpoints,
+    now: () => clock.now(),
+    ...(options.compactAfterBytes === undefined ? {} : { compactAfterBytes: options.compactAfterBytes }),
   })
-  // The log of the last run becomes the snapshot: files stay bounded across restarts.
-  await log.compact()
 
   let view: EndpointView | undefined
   const current = (): EndpointView => {
@@ -132,13 +128,18 @@ export async function openWebhookStore(options: LowdbWebhookStoreOptions): Promi
     const { enabledIds } = current()
     for (const delivery of ledger.pending()) if (enabledIds.has(delivery.endpointId)) yield delivery
   }
-  const commit = <T>(changes: BookChange[], result: () => T): Promise<T> =>
-    log.append(changes, () => {
-      for (const change of changes) ledger.apply(change)
-      return result()
-    })
-  /** Applies one change once it is durable; whether it changed anything. */
-  const commitOne = (change: BookChange): Promise<boolean> => log.append([change], () => ledger.apply(change))
+  const commit = <T>(changes: BookChange[], result: () => T, lingering = false): Promise<T> =>
+    log.append(
+      changes,
+      () => {
+        for (const change of changes) ledger.apply(change)
+        return result()
+      },
+      { lingering },
+    )
+  /** Applies one change once it is durable; whether it changed anything. `lingering`: see `WebhookLog.append`. */
+  const commitOne = (change: BookChange, lingering = false): Promise<boolean> =>
+    log.append([change], () => ledger.apply(change), { lingering })
   const leases = new Map<string, Lease>()
 
   return {
@@ -222,12 +223,16 @@ export async function openWebhookStore(options: LowdbWebhookStoreOptions): Promi
     async settle({ owner, deliveryId, attempt, next }) {
       const held = () => leases.get(deliveryId)?.owner === owner
       if (!held() || !ledger.isPending(deliveryId)) return false
-      const settled = await commitOne({
-        kind: 'settle',
-        deliveryId,
-        attempt: { ...attempt },
-        ...('retryAt' in next ? { retryAt: next.retryAt } : { done: next.done }),
-      })
+      // The dispatcher's next attempt does not wait for this one's record: it may share a write.
+      const settled = await commitOne(
+        {
+          kind: 'settle',
+          deliveryId,
+          attempt: { ...attempt },
+          ...('retryAt' in next ? { retryAt: next.retryAt } : { done: next.done }),
+        },
+        true,
+      )
       if (settled && held()) leases.delete(deliveryId)
       return settled
     },
@@ -266,21 +271,23 @@ export async function openWebhookStore(options: LowdbWebhookStoreOptions): Promi
 
     wants: (types) => wanted(current().enabled, types),
 
-    async note(changes) {
+    async note(changes, noteOptions) {
       if (changes.length === 0) return
       // Written even for a subject noted already: a forget of it may be on its way to disk.
-      await commitOne({ kind: 'note', changes: structuredClone([...changes]) })
+      await commitOne({ kind: 'note', changes: changes.map(copyOfNote) }, noteOptions?.ahead === true)
     },
 
     noted: () => Object.values(ledger.book.journal).map((change) => structuredClone(change)),
 
     async conclude(keys, events, at) {
       const changes: BookChange[] = []
-      const published = fanOut(ledger.book, current().enabled, events, at, newDeliveryId)
+      // Handed over (ChangeJournal.conclude): stored as they are, not copied.
+      const published = fanOut(ledger.book, current().enabled, events, at, newDeliveryId, true)
       if (published !== undefined) changes.push(published)
       const known = keys.filter((key) => ledger.book.journal[key] !== undefined)
       if (known.length > 0) changes.push({ kind: 'forget', keys: known })
-      if (changes.length > 0) await commit(changes, () => undefined)
+      // Called once the change is written and its caller answered: it may share a write.
+      if (changes.length > 0) await commit(changes, () => undefined, true)
     },
 
     async close() {

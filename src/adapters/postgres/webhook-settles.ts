@@ -1,7 +1,8 @@
 /**
  * Settling webhook attempts on PostgreSQL with group commit: the settles
- * asked for while one statement is on its way share the next one (one
- * round trip and one commit for all, instead of one each). The statement
+ * asked for within a few milliseconds, or while one statement is on its
+ * way, share the next one (one round trip and one commit for all, instead
+ * of one each; the dispatcher's next attempt does not wait for a settle). The statement
  * is what `settle` always was, for many rows: each delivery moves only
  * while its owner holds the claim and it is pending, and its attempt is
  * recorded only when it moved. All of a statement's settles commit or fail
@@ -21,6 +22,9 @@ export interface SettleRequest {
 
 /** Settles one statement takes at most. */
 const BATCH = 100
+
+/** How long the first settle of a statement waits for others. */
+const LINGER_MS = 2
 
 const SETTLE_MANY = `
 WITH input AS (
@@ -96,10 +100,7 @@ export function settleBatcher(pool: pg.Pool): (request: SettleRequest) => Promis
   }
 
   const drain = async () => {
-    draining = true
     try {
-      // Let the settles asked for in the same tick join the first statement.
-      await Promise.resolve()
       while (queue.length > 0) {
         const batch = takeBatch()
         try {
@@ -120,6 +121,9 @@ export function settleBatcher(pool: pg.Pool): (request: SettleRequest) => Promis
   return (request) =>
     new Promise<boolean>((resolve, reject) => {
       queue.push({ request, resolve, reject })
-      if (!draining) void drain()
+      if (draining) return
+      draining = true
+      // Nobody waits for a settle (the dispatcher's next attempt does not): it waits a little for company.
+      setTimeout(() => void drain(), LINGER_MS)
     })
 }

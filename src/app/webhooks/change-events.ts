@@ -4,10 +4,12 @@
  * per kind of thing, no transaction across them). The outbox's and the
  * accounts' writes are wrapped: each change that may report an event is
  * first noted in the journal (durably), then written, then its events are
- * published and the note forgotten in one step. On open, `reconcile` looks
- * again at every change still noted (a crash came between the change and
- * its events), compares the subject as it is with the state noted before
- * the change, and publishes what the change implies.
+ * published and the note forgotten in one step (`change-notes.ts`: the
+ * caller is answered once the change is written, the publication follows;
+ * a claim notes its send's outcome ahead, beside its own write). On open,
+ * `reconcile` looks again at every change still noted (a crash came
+ * between the change and its events), compares the subject as it is with
+ * the state noted before the change, and publishes what the change implies.
  *
  * The guarantee, honestly: a change written durably has its events
  * published, once (event ids are deterministic per change, so a change
@@ -26,8 +28,9 @@ import type { Account } from '../../domain/credentials/account.ts'
 import type { MailStatus, OutboxEntry } from '../../domain/mail/record.ts'
 import type { MailEvent } from '../../domain/mail/transition.ts'
 import type { AccountRepository, Clock, OutboxClaims, OutboxRepository } from '../../domain/ports.ts'
-import type { EventType, WebhookEvent } from '../../domain/webhooks/event.ts'
-import { type ChangeJournal, type NotedChange, noteKey } from './change-journal.ts'
+import type { EventType } from '../../domain/webhooks/event.ts'
+import type { ChangeJournal, NotedChange } from './change-journal.ts'
+import { createChangeNotes } from './change-notes.ts'
 import {
   ACCOUNT_EVENT_TYPES,
   accountEvents,
@@ -51,6 +54,8 @@ export interface ChangeEvents<O extends Outbox, A extends AccountRepository> {
   accounts: A
   /** Publishes what the changes still noted imply; returns how many events. Call once on open. */
   reconcile(): Promise<number>
+  /** Resolves once the events of every change written so far are published (before a close). */
+  settled(): Promise<void>
 }
 
 /** The settle events that can end in a reported status, and the type they would report. */
@@ -60,6 +65,9 @@ const SETTLE_TYPES: Partial<Record<MailEvent['type'], EventType>> = {
   holdAfterFailure: 'mail.held',
 }
 
+/** What the outcome of a send (after a claim) may report. */
+const OUTCOME_TYPES: readonly EventType[] = ['mail.sent', 'mail.failed', 'mail.held']
+
 /** `outbox` and `accounts` whose status-writing methods publish the events they imply. */
 export function withChangeEvents<O extends Outbox, A extends AccountRepository>(
   stores: { outbox: O; accounts: A },
@@ -67,91 +75,20 @@ export function withChangeEvents<O extends Outbox, A extends AccountRepository>(
 ): ChangeEvents<O, A> {
   const { journal, clock } = options
   const { outbox, accounts } = stores
-  /** Keys of changes under way (a count each): a reconciliation meanwhile leaves their notes alone. */
-  const inFlight = new Map<string, number>()
-  /** A publication or a write failed: notes are left over, to look at before the next change. */
-  let leftovers = false
-  let reconciling: Promise<number> | undefined
-
-  const reconcileNow = async (): Promise<number> => {
-    const notes = journal.noted().filter((change) => !inFlight.has(noteKey(change)))
-    if (notes.length === 0) return 0
-    const events: WebhookEvent[] = []
-    for (const change of notes) {
+  const notes = createChangeNotes({
+    journal,
+    now: () => clock.now(),
+    async implied(change) {
       if (change.kind === 'mail') {
         const entry = await outbox.get(change.id)
-        if (entry !== undefined) events.push(...(await mailEvents(change.prior, entry)))
-      } else {
-        const account = await accounts.get(change.email)
-        if (account !== undefined) events.push(...(await accountEvents(change.prior, account, clock.now())))
+        return entry === undefined ? [] : mailEvents(change.prior, entry)
       }
-    }
-    // A change begun meanwhile on one of these subjects keeps its note: it concludes it itself.
-    const keys = notes.map(noteKey).filter((key) => !inFlight.has(key))
-    await journal.conclude(keys, events, clock.now())
-    return events.length
-  }
-
-  const reconcile = (): Promise<number> => {
-    reconciling ??= reconcileNow().finally(() => {
-      reconciling = undefined
-    })
-    return reconciling
-  }
-
-  const catchUp = async () => {
-    if (!leftovers) return
-    leftovers = false
-    await reconcile().catch((error: unknown) => {
-      leftovers = true
-      options.onError?.(error)
-    })
-  }
-
-  /** Notes `changes`, runs `write`, then publishes `derive(result)` and forgets the notes. */
-  const around = async <T>(
-    changes: readonly NotedChange[],
-    write: () => Promise<T>,
-    derive: (result: T) => Promise<WebhookEvent[]>,
-  ): Promise<T> => {
-    await catchUp()
-    const keys = changes.map(noteKey)
-    for (const key of keys) inFlight.set(key, (inFlight.get(key) ?? 0) + 1)
-    const done = () => {
-      const last: string[] = []
-      for (const key of keys) {
-        const count = (inFlight.get(key) ?? 1) - 1
-        if (count === 0) {
-          inFlight.delete(key)
-          last.push(key)
-        } else inFlight.set(key, count)
-      }
-      return last
-    }
-    let result: T
-    try {
-      await journal.note(changes)
-      result = await write()
-    } catch (error) {
-      done()
-      // Whether the write happened is for the next reconciliation to find out.
-      leftovers = true
-      throw error
-    }
-    let concluding = false
-    try {
-      const events = await derive(result)
-      concluding = true
-      // done() and the conclusion in one step: a change of the same subject begun after
-      // done() notes it after this forgets it (the journal keeps the order of its calls).
-      await journal.conclude(done(), events, clock.now())
-    } catch (error) {
-      if (!concluding) done()
-      leftovers = true
-      options.onError?.(error)
-    }
-    return result
-  }
+      const account = await accounts.get(change.email)
+      return account === undefined ? [] : accountEvents(change.prior, account, clock.now())
+    },
+    ...(options.onError ? { onError: options.onError } : {}),
+  })
+  const { around } = notes
 
   const mailNote = (id: string, prior: MailStatus | undefined): NotedChange =>
     prior === undefined ? { kind: 'mail', id } : { kind: 'mail', id, prior }
@@ -171,11 +108,21 @@ export function withChangeEvents<O extends Outbox, A extends AccountRepository>(
     },
 
     async update(entry) {
+      if (entry.status === 'sending') {
+        // A claim: the send's outcome is written next. Noted now, beside this write, it need not wait for a note.
+        if (journal.wants(OUTCOME_TYPES)) notes.noteAhead(mailNote(entry.id, 'sending'))
+        return outbox.update(entry)
+      }
       const type = mailEventType(entry.status)
-      if (type === undefined || !journal.wants([type])) return outbox.update(entry)
-      const prior = (await outbox.get(entry.id))?.status
-      const events = await mailEvents(prior, entry)
-      if (events.length === 0) return outbox.update(entry)
+      const reported = type !== undefined && journal.wants([type])
+      const subject = mailNote(entry.id, undefined)
+      const claimed = notes.notedAhead(subject)
+      if (!reported && !claimed) return outbox.update(entry)
+      // Noted ahead: nothing changed the message since its claim (a change would have taken the note over).
+      const prior = claimed ? 'sending' : (await outbox.get(entry.id))?.status
+      const events = reported ? await mailEvents(prior, entry) : []
+      // A note taken ahead is concluded by this change, with or without an event.
+      if (events.length === 0 && !notes.notedAhead(subject)) return outbox.update(entry)
       return around(
         [mailNote(entry.id, prior)],
         () => outbox.update(entry),
@@ -243,7 +190,8 @@ export function withChangeEvents<O extends Outbox, A extends AccountRepository>(
   return {
     outbox: overriding(outbox, wrappedOutbox),
     accounts: overriding(accounts, wrappedAccounts),
-    reconcile,
+    reconcile: notes.reconcile,
+    settled: notes.settled,
   }
 }
 

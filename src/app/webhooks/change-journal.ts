@@ -26,14 +26,17 @@ export interface ChangeJournal {
   /**
    * Durably notes the changes, before they are written. A subject noted
    * already keeps its earlier note (the state before the first change not
-   * yet concluded).
+   * yet concluded). `ahead`: noted ahead of a change to come, nobody waits
+   * for it now (the store may take a little longer, to share a write).
    */
-  note(changes: readonly NotedChange[]): Promise<void>
+  note(changes: readonly NotedChange[], options?: { ahead?: boolean }): Promise<void>
   /** Every change noted and not yet concluded (after a crash: those to look at again). */
   noted(): NotedChange[]
   /**
    * Publishes `events` (as `WebhookStore.publish`, due at `at`) and forgets
-   * the notes of `keys`, in one durable step.
+   * the notes of `keys`, in one durable step. The events are handed over:
+   * the journal may keep them as they are (`derive-events.ts` makes them
+   * share nothing with the entry or account they report).
    */
   conclude(keys: readonly string[], events: readonly WebhookEvent[], at: number): Promise<void>
 }

@@ -6,7 +6,8 @@
  * an account reports `account.connected` or `account.reauthorization_required`
  * when its status becomes that, and `account.expiring` when
  * `expiryWarnedFor` is set to a new value. `data` is the contract's
- * `MailRecord` / `AccountStatus` as it is after the change.
+ * `MailRecord` / `AccountStatus` as it is after the change, sharing nothing
+ * with the entry or account (`ChangeJournal.conclude` keeps events as given).
  */
 import type { Account } from '../../domain/credentials/account.ts'
 import type { MailStatus, OutboxEntry } from '../../domain/mail/record.ts'
@@ -47,7 +48,15 @@ export function accountPrior(account: Account): AccountPrior {
 export async function mailEvents(prior: MailStatus | undefined, next: OutboxEntry): Promise<WebhookEvent[]> {
   const type = mailEventType(next.status)
   if (type === undefined || prior === next.status) return []
-  const data = toMailRecord(next) as unknown as Record<string, unknown>
+  const record = toMailRecord(next)
+  // The event's own copy of what the record shares with the entry: the journal keeps it as it is.
+  const data: Record<string, unknown> = {
+    ...record,
+    to: [...record.to],
+    cc: [...record.cc],
+    bcc: [...record.bcc],
+  }
+  if (record.error !== undefined) data.error = { ...record.error }
   return [{ id: await webhookEventId(mailEventKey(type, next)), type, at: next.updatedAt, data }]
 }
 
@@ -61,7 +70,9 @@ export async function accountEvents(
   if (next.status !== prior?.status && next.status !== 'revoked') types.push(`account.${next.status}`)
   if (next.expiryWarnedFor !== undefined && next.expiryWarnedFor !== prior?.expiryWarnedFor)
     types.push('account.expiring')
-  const data = toAccountStatus(next) as unknown as Record<string, unknown>
+  const status = toAccountStatus(next)
+  const data: Record<string, unknown> = { ...status, scopes: [...status.scopes] }
+  if (status.lastError !== undefined) data.lastError = { ...status.lastError }
   return Promise.all(
     types.map(async (type) => ({ id: await webhookEventId(accountEventKey(type, next)), type, at, data })),
   )

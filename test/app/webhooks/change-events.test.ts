@@ -10,85 +10,17 @@
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { openAccountRepository } from '../../../src/adapters/lowdb/account-store.ts'
-import { openOutboxRepository } from '../../../src/adapters/lowdb/outbox-store.ts'
-import { createTokenCipher } from '../../../src/adapters/lowdb/token-cipher.ts'
 import { DELIVERIES_FILE } from '../../../src/adapters/lowdb/webhook-files.ts'
-import { openWebhookStore } from '../../../src/adapters/lowdb/webhook-store.ts'
 import { toAccountStatus } from '../../../src/app/account-status.ts'
-import { toMailRecord } from '../../../src/app/mail-record.ts'
 import { withChangeEvents } from '../../../src/app/webhooks/change-events.ts'
 import type { ChangeJournal } from '../../../src/app/webhooks/change-journal.ts'
-import { accountEventKey, mailEventKey, webhookEventId } from '../../../src/app/webhooks/event-ids.ts'
+import { accountEventKey, webhookEventId } from '../../../src/app/webhooks/event-ids.ts'
 import type { Account } from '../../../src/domain/credentials/account.ts'
-import type { OutboxEntry } from '../../../src/domain/mail/record.ts'
 import { transition } from '../../../src/domain/mail/transition.ts'
 import type { EventType } from '../../../src/domain/webhooks/event.ts'
 import { makeClock, makeTempDir, T0 } from '../../adapters/lowdb/fixtures.ts'
 import { ANN, message } from '../../contracts/outbox-messages.ts'
-
-const cipher = createTokenCipher([new Uint8Array(32).fill(2)])
-const DAY = 86_400_000
-const ann: Account = {
-  email: ANN,
-  status: 'connected',
-  scopes: ['https://www.googleapis.com/auth/gmail.send'],
-  isDefault: true,
-  connectedAt: T0 - DAY,
-  lastRefreshAt: T0 - DAY,
-  refreshToken: '1//refresh',
-  refreshTokenExpiresAt: T0 + 6 * DAY,
-}
-
-async function openAll(
-  dataDir: string,
-  clock = makeClock(),
-  journal?: (store: ChangeJournal) => ChangeJournal,
-) {
-  const outbox = await openOutboxRepository({ dataDir, clock })
-  const accounts = await openAccountRepository({ dataDir, cipher })
-  const webhooks = await openWebhookStore({ dataDir, cipher, clock })
-  const changes = withChangeEvents({ outbox, accounts }, { journal: journal?.(webhooks) ?? webhooks, clock })
-  const events = async () =>
-    (await webhooks.claimDue({ owner: 'test', now: clock.now() + DAY, leaseMs: 1, limit: 100 })).map(
-      (job) => job.event,
-    )
-  const close = async () => {
-    await outbox.close()
-    await webhooks.close()
-  }
-  return { ...changes, raw: { outbox, accounts }, webhooks, events, clock, close }
-}
-
-async function withEndpoint(dataDir: string, events: EventType[] = []) {
-  const opened = await openAll(dataDir)
-  await opened.webhooks.createEndpoint({
-    id: 'wh_1',
-    url: 'https://hooks.example.com/1',
-    events,
-    secret: 'whsec_c2VjcmV0',
-    createdAt: T0,
-  })
-  return opened
-}
-
-const mailEvent = async (type: EventType, entry: OutboxEntry) => ({
-  id: await webhookEventId(mailEventKey(type, entry)),
-  type,
-  at: entry.updatedAt,
-  data: toMailRecord(entry),
-})
-
-/** `entry` moved by the engine's steps, as one process writes them. */
-const sentVersion = (entry: OutboxEntry, at: number): OutboxEntry => ({
-  ...transition(transition(entry, { type: 'claim' }), {
-    type: 'sent',
-    at,
-    gmailMessageId: 'g-1',
-    gmailThreadId: 't-1',
-  }),
-  updatedAt: at,
-})
+import { ann, DAY, mailEvent, openAll, sentVersion, withEndpoint } from './change-fixtures.ts'
 
 describe('webhook events derived in the process (lowdb)', () => {
   it('publishes one event per reported status change, and nothing for the steps in between', async () => {
@@ -232,6 +164,7 @@ describe('webhook events derived in the process (lowdb)', () => {
     const opened = await openAll(dataDir, makeClock(), flaky)
     await opened.outbox.accept([await message('m-1', { at: T0 }), await message('m-2', { at: T0 })])
     await opened.outbox.change('m-1', () => ({ type: 'cancel' }))
+    await opened.settled()
     fail = false
     await opened.outbox.change('m-2', () => ({ type: 'cancel' }))
     expect((await opened.events()).map((event) => event.data.id).sort()).toEqual(['m-1', 'm-2'])
