@@ -56,8 +56,9 @@ interface Common {
   webhooks: WebhookStore
   /**
    * Hears of events this process published (lowdb: after each change that
-   * reports one), so that the dispatcher sends them at once; PostgreSQL's
-   * triggers tell nobody, and its dispatcher polls. Returns the unsubscribe.
+   * reports one), so that the dispatcher sends them at once; PostgreSQL:
+   * the triggers' NOTIFY, from any replica (a lost one is covered by the
+   * dispatcher's poll). Returns the unsubscribe.
    */
   onEventsPublished(listener: () => void): () => void
   /** Why the store cannot serve now, or undefined. */
@@ -196,7 +197,8 @@ async function openPostgresStores(options: {
     apiKeys: postgresApiKeys(pool),
     outbox,
     webhooks: postgresWebhookStore(pool, cipher),
-    onEventsPublished: () => () => {},
+    // The triggers notify when they add deliveries; the dispatcher's poll covers a lost notification.
+    onEventsPublished: (listener) => signals.onWebhooks(listener),
     quota: postgresSendQuota(pool),
     signals,
     states: postgresAuthorizationStates(pool, cipher),

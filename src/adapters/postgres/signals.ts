@@ -11,11 +11,19 @@ import pg from 'pg'
 import type { FleetSignals } from '../../domain/ports.ts'
 
 export const SIGNAL_CHANNEL = 'gmail_send_service'
+/** What the webhook triggers notify when they add deliveries (migration 003). */
+export const WEBHOOKS_PAYLOAD = '{"t":"webhooks"}'
 
 type Topic = 'mail' | 'accounts'
 type Listener = (topic: Topic, detail: string | undefined) => void
 
 export interface PostgresSignals extends FleetSignals {
+  /**
+   * Hears that webhook deliveries were added (the triggers of migration 003
+   * notify `{"t":"webhooks"}`), for the dispatcher only: the delivery
+   * engines' listeners never see it. Returns the unsubscribe function.
+   */
+  onWebhooks(listener: () => void): () => void
   /** Closes the listening connection. */
   close(): Promise<void>
   /** Whether the listening connection is up (for tests and readiness). */
@@ -28,6 +36,7 @@ export function postgresSignals(options: {
   onError?: (message: string) => void
 }): PostgresSignals {
   const listeners = new Set<Listener>()
+  const webhookListeners = new Set<() => void>()
   let client: pg.Client | undefined
   let connected = false
   let closed = false
@@ -35,6 +44,10 @@ export function postgresSignals(options: {
   let retryTimer: ReturnType<typeof setTimeout> | undefined
 
   const deliver = (payload: string | undefined) => {
+    if (payload === WEBHOOKS_PAYLOAD) {
+      for (const listener of [...webhookListeners]) listener()
+      return
+    }
     const parsed = parse(payload)
     if (!parsed) return
     for (const listener of [...listeners]) listener(parsed.topic, parsed.detail)
@@ -63,6 +76,7 @@ export function postgresSignals(options: {
       retryMs = 100
       // Whatever was announced while we were away: a poll will find it; tell the listeners to look now.
       deliver(JSON.stringify({ t: 'accounts' }))
+      deliver(WEBHOOKS_PAYLOAD)
     } catch {
       broken()
     }
@@ -91,6 +105,10 @@ export function postgresSignals(options: {
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
+    },
+    onWebhooks(listener) {
+      webhookListeners.add(listener)
+      return () => webhookListeners.delete(listener)
     },
     listening: () => connected,
     async close() {

@@ -16,9 +16,10 @@
  * attempt before its own starts, within its lease, and stays claimed until
  * its settle is written.
  *
- * Wake-ups: `nudge()` when this process published events, and a poll every
- * `pollMs` (sooner when `nextDueAt` says so), since events written by
- * another replica (PostgreSQL triggers) announce themselves to nobody.
+ * Wake-ups: `nudge()` when events were published (in this process, or on
+ * PostgreSQL by any replica's triggers, through NOTIFY), and a poll every
+ * `pollMs` (sooner when `nextDueAt` says so), since a notification can be
+ * lost.
  */
 import type { Clock } from '../../domain/ports.ts'
 import type { DeliveryAttemptRecord, DeliveryJob } from '../../domain/webhooks/event.ts'
