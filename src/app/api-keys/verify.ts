@@ -22,6 +22,8 @@ export interface VerifiedKey {
 export interface KeyVerifier {
   /** The key `presented` is, or undefined for an unknown or revoked one. */
   verify(presented: string): Promise<VerifiedKey | undefined>
+  /** The same, for a caller that already has the key's SHA-256 (hex): the gate, which compared it with the admin token's. */
+  verifyDigest(digest: string): Promise<VerifiedKey | undefined>
   /** The origins of every key not revoked (for CORS), at most `originsTtlMs` old on another replica's changes. */
   origins(): Promise<ReadonlySet<string>>
   /** Drops the cached origins: this process made or revoked a key. */
@@ -77,17 +79,19 @@ export function createKeyVerifier(deps: KeyVerifierDeps): KeyVerifier {
     return origins
   }
 
+  const verifyDigest = async (digest: string): Promise<VerifiedKey | undefined> => {
+    let match: ApiKeyEntry | undefined
+    // Every configured digest is compared, whichever matches.
+    for (const entry of configured) if (constantTimeEqual(entry.digest, digest)) match = entry
+    match ??= await store?.findByDigest(digest)
+    if (match === undefined || match.revokedAt !== undefined) return undefined
+    seen(match)
+    return verified(match)
+  }
+
   return {
-    async verify(presented) {
-      const digest = await deps.sha256Hex(presented)
-      let match: ApiKeyEntry | undefined
-      // Every configured digest is compared, whichever matches.
-      for (const entry of configured) if (constantTimeEqual(entry.digest, digest)) match = entry
-      match ??= await store?.findByDigest(digest)
-      if (match === undefined || match.revokedAt !== undefined) return undefined
-      seen(match)
-      return verified(match)
-    },
+    verify: async (presented) => verifyDigest(await deps.sha256Hex(presented)),
+    verifyDigest,
     origins() {
       const now = clock.now()
       if (cachedOrigins === undefined || now - cachedOrigins.at >= originsTtlMs) {

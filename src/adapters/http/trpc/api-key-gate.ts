@@ -107,7 +107,8 @@ export function apiKeyGate(
 
     let caller: Omit<Caller, 'chargeMessages'>
     let own: BudgetLimits | undefined
-    if (constantTimeEqual(await sha256Hex(presented), await adminDigest)) {
+    const digest = await sha256Hex(presented)
+    if (constantTimeEqual(digest, await adminDigest)) {
       const other = paths.find((path) => !path.startsWith(ADMIN_PREFIX))
       if (other !== undefined) {
         return trpcEdgeError(c, {
@@ -120,7 +121,7 @@ export function apiKeyGate(
     } else {
       let key: Awaited<ReturnType<ApiKeyCheck['verify']>>
       try {
-        key = await deps.apiKeys.verify(presented)
+        key = await deps.apiKeys.verifyDigest(digest)
       } catch (error) {
         return trpcEdgeError(c, unavailable(error))
       }
