@@ -12,6 +12,7 @@ import type {
   WebhookEndpoint,
   WebhookEvent,
 } from '../../src/domain/webhooks/event.ts'
+import { attemptRecord } from '../../src/domain/webhooks/event.ts'
 import type { WebhookStore } from '../../src/domain/webhooks/ports.ts'
 
 export interface WebhookStoreUnderTest {
@@ -80,19 +81,8 @@ export function webhookHarness(make: () => Promise<WebhookStoreUnderTest>): Webh
         data: { id: 'msg-1', status: type.slice(5), to: ['bob@example.com'], subject: 'Grüße', attempts: 1 },
       }
     },
-    attempt(job, at, outcome = {}) {
-      return {
-        deliveryId: job.id,
-        endpointId: job.endpoint.id,
-        eventId: job.event.id,
-        eventType: job.event.type,
-        at,
-        status: 500,
-        ok: false,
-        durationMs: 12.5,
-        ...outcome,
-      }
-    },
+    attempt: (job, at, outcome = {}) =>
+      attemptRecord(job, { at, status: 500, ok: false, durationMs: 12.5, ...outcome }),
     claim: (owner, now, limit = 10) => subject!.store.claimDue({ owner, now, leaseMs: LEASE, limit }),
   }
   return harness

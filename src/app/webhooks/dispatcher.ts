@@ -22,7 +22,7 @@
  * lost.
  */
 import type { Clock } from '../../domain/ports.ts'
-import type { DeliveryAttemptRecord, DeliveryJob } from '../../domain/webhooks/event.ts'
+import { attemptRecord, type DeliveryJob } from '../../domain/webhooks/event.ts'
 import type { WebhookStore } from '../../domain/webhooks/ports.ts'
 import { afterAttempt, type WebhookAnswer, type WebhookRetryPolicy } from '../../domain/webhooks/retry.ts'
 import { type WebhookSender, webhookBody } from '../../domain/webhooks/sender.ts'
@@ -204,16 +204,12 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       { attemptsBefore: job.attempts, firstDueAt: job.firstDueAt },
       { now, random: options.random, policy },
     )
-    const made: DeliveryAttemptRecord = {
-      deliveryId: job.id,
-      endpointId: job.endpoint.id,
-      eventId: job.event.id,
-      eventType: job.event.type,
+    const made = attemptRecord(job, {
       at: startedAt,
       ...answer,
       ok: 'status' in answer && answer.status >= 200 && answer.status < 300,
       durationMs: Math.max(0, now - startedAt),
-    }
+    })
     const fields = {
       endpoint: job.endpoint.id,
       event: job.event.id,

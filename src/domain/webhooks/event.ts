@@ -79,3 +79,17 @@ export function subscribes(
   if (endpoint.disabledAt !== undefined) return false
   return endpoint.events.length === 0 || endpoint.events.includes(type)
 }
+
+/** The record of one attempt of `job`: the job's ids, and what came of it. */
+export function attemptRecord(
+  job: Pick<DeliveryJob, 'id' | 'endpoint' | 'event'>,
+  outcome: Omit<DeliveryAttemptRecord, 'deliveryId' | 'endpointId' | 'eventId' | 'eventType'>,
+): DeliveryAttemptRecord {
+  return {
+    deliveryId: job.id,
+    endpointId: job.endpoint.id,
+    eventId: job.event.id,
+    eventType: job.event.type,
+    ...outcome,
+  }
+}

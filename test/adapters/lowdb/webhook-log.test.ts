@@ -14,6 +14,7 @@ import { createTokenCipher } from '../../../src/adapters/lowdb/token-cipher.ts'
 import { DELIVERIES_FILE, logFileName, logGeneration } from '../../../src/adapters/lowdb/webhook-files.ts'
 import { type LowdbWebhookStoreOptions, openWebhookStore } from '../../../src/adapters/lowdb/webhook-store.ts'
 import type { DeliveryJob, WebhookEvent } from '../../../src/domain/webhooks/event.ts'
+import { attemptRecord } from '../../../src/domain/webhooks/event.ts'
 import type { WebhookStore } from '../../../src/domain/webhooks/ports.ts'
 import { DAY, makeClock, makeTempDir, T0 } from './fixtures.ts'
 
@@ -42,16 +43,12 @@ async function deliver(store: WebhookStore, job: DeliveryJob, done: boolean) {
   return store.settle({
     owner: 'a',
     deliveryId: job.id,
-    attempt: {
-      deliveryId: job.id,
-      endpointId: job.endpoint.id,
-      eventId: job.event.id,
-      eventType: job.event.type,
+    attempt: attemptRecord(job, {
       at: T0 + 1,
       status: done ? 204 : 500,
       ok: done,
       durationMs: 2,
-    },
+    }),
     next: done ? { done: 'delivered' } : { retryAt: T0 + 1_000 },
   })
 }

@@ -13,6 +13,7 @@ import { createTokenCipher } from '../../../src/adapters/lowdb/token-cipher.ts'
 import { DELIVERIES_FILE, ENDPOINTS_FILE } from '../../../src/adapters/lowdb/webhook-files.ts'
 import { type LowdbWebhookStoreOptions, openWebhookStore } from '../../../src/adapters/lowdb/webhook-store.ts'
 import type { DeliveryJob, WebhookEndpoint, WebhookEvent } from '../../../src/domain/webhooks/event.ts'
+import { attemptRecord } from '../../../src/domain/webhooks/event.ts'
 import type { WebhookStore } from '../../../src/domain/webhooks/ports.ts'
 import { DAY, makeClock, makeTempDir, T0 } from './fixtures.ts'
 
@@ -34,16 +35,12 @@ async function settleOnce(store: WebhookStore, job: DeliveryJob, at: number, don
   return store.settle({
     owner: 'a',
     deliveryId: job.id,
-    attempt: {
-      deliveryId: job.id,
-      endpointId: job.endpoint.id,
-      eventId: job.event.id,
-      eventType: job.event.type,
+    attempt: attemptRecord(job, {
       at,
       status: done ? 204 : 503,
       ok: done,
       durationMs: 1,
-    },
+    }),
     next: done ? { done: 'delivered' } : { retryAt: at },
   })
 }

@@ -10,6 +10,7 @@ import { beforeAll, expect, it } from 'vitest'
 import { createTokenCipher } from '../../../src/adapters/lowdb/token-cipher.ts'
 import { migrate } from '../../../src/adapters/postgres/migrate.ts'
 import { postgresWebhookStore } from '../../../src/adapters/postgres/webhook-store.ts'
+import { attemptRecord } from '../../../src/domain/webhooks/event.ts'
 import { describePostgres, useTestDatabase } from '../../support/postgres.ts'
 import { type RecordedQuery, recordingPool, scansOf } from '../../support/query-plans.ts'
 
@@ -62,16 +63,12 @@ describePostgres('the webhook hot path on PostgreSQL, with a long history', () =
     const settled = await store.settle({
       owner: 'r1',
       deliveryId: job.id,
-      attempt: {
-        deliveryId: job.id,
-        endpointId: job.endpoint.id,
-        eventId: job.event.id,
-        eventType: job.event.type,
+      attempt: attemptRecord(job, {
         at: now + 10,
         status: 204,
         ok: true,
         durationMs: 4,
-      },
+      }),
       next: { done: 'delivered' },
     })
     expect(settled).toBe(true)

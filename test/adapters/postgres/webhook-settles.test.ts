@@ -10,6 +10,7 @@ import { createTokenCipher } from '../../../src/adapters/lowdb/token-cipher.ts'
 import { migrate } from '../../../src/adapters/postgres/migrate.ts'
 import { postgresWebhookStore } from '../../../src/adapters/postgres/webhook-store.ts'
 import type { DeliveryJob } from '../../../src/domain/webhooks/event.ts'
+import { attemptRecord } from '../../../src/domain/webhooks/event.ts'
 import { describePostgres, useTestDatabase } from '../../support/postgres.ts'
 import { type RecordedQuery, recordingPool } from '../../support/query-plans.ts'
 
@@ -48,16 +49,12 @@ describePostgres('webhook settles on PostgreSQL', () => {
       store.settle({
         owner: 'a',
         deliveryId: job.id,
-        attempt: {
-          deliveryId: job.id,
-          endpointId: job.endpoint.id,
-          eventId: job.event.id,
-          eventType: job.event.type,
+        attempt: attemptRecord(job, {
           at: now + index,
           ...(index % 2 === 0 ? { status: 204 } : { error: 'timeout' }),
           ok: index % 2 === 0,
           durationMs: 3,
-        },
+        }),
         next: index % 2 === 0 ? { done: 'delivered' } : { retryAt: now + 5_000 },
       })
     recorded.length = 0
