@@ -13,15 +13,22 @@ export interface Child {
   stop(): Promise<void>
 }
 
-export function startChild(command: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+/** `keepOutput`: keep only the last this many characters (a long run's log would grow without end). */
+export function startChild(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; keepOutput?: number } = {},
+): Child {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd })
   let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
+  const keep = options.keepOutput ?? Number.POSITIVE_INFINITY
+  const add = (chunk: Buffer) => {
     output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
+    if (output.length > 2 * keep) output = output.slice(-keep)
+  }
+  child.stdout?.on('data', add)
+  child.stderr?.on('data', add)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return {
     process: child,

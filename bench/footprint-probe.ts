@@ -9,15 +9,16 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTRPCClient, httpLink } from '@trpc/client'
 import type { AppRouter } from '../src/client.ts'
+import { randomBytes } from '../test/support/uploads.ts'
 import { type Child, freePort, memoryOf, resetPeak, sampleRss, startChild, waitFor200 } from './child.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const NODE = join(ROOT, 'node_modules/.bin/node')
 const DENO = join(ROOT, 'node_modules/.bin/deno')
 export const ATTACHMENT_BYTES = 25_000_000
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef'
-const API_KEY = 'bench-api-key-0123456789abcdef'
-const ACCOUNT = 'footprint@example.com'
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef'
+export const API_KEY = 'bench-api-key-0123456789abcdef'
+export const ACCOUNT = 'footprint@example.com'
 
 export interface Runtime {
   name: 'Node' | 'Deno'
@@ -57,14 +58,7 @@ export interface Sample {
 
 /** The attachment, as base64 (made once, sent every round). */
 export function attachmentBase64(): string {
-  const bytes = new Uint8Array(ATTACHMENT_BYTES)
-  let seed = 0x9e3779b9
-  for (let i = 0; i < bytes.length; i++) {
-    seed ^= seed << 13
-    seed ^= seed >>> 17
-    seed ^= seed << 5
-    bytes[i] = seed & 255
-  }
+  const bytes = randomBytes(ATTACHMENT_BYTES, 0x9e3779b9)
   return Buffer.from(bytes).toString('base64')
 }
 
@@ -120,7 +114,7 @@ export async function measureService(runtime: Runtime, attachment: string | unde
 }
 
 /** The environment of a child: this one's, without Google settings (sandbox mode). */
-function baseEnv(): Record<string, string> {
+export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !name.startsWith('GOOGLE_') && name !== 'GMAIL_API_URL') env[name] = value
@@ -129,7 +123,7 @@ function baseEnv(): Record<string, string> {
 }
 
 /** Lets start-up work (timers, GC) finish before memory is read. */
-async function settle(): Promise<void> {
+export async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 150))
 }
 

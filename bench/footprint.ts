@@ -4,8 +4,10 @@
  * the idle memory (RSS), each against a bare HTTP server of the same
  * runtime started the same way; and the peak memory above idle while one
  * message with a 25 MB attachment goes through (target <= 4x the message's
- * size). Memory is read from /proc/<pid>/status (VmRSS, VmHWM after
- * resetting it through clear_refs).
+ * size); and the same peak while the largest attachment a 35 MiB message
+ * carries goes through `POST /uploads` and out as a stream (target <= 1x,
+ * `footprint-uploads.ts`). Memory is read from /proc/<pid>/status (VmRSS,
+ * VmHWM after resetting it through clear_refs).
  *
  * Run alone: `node_modules/.bin/node bench/footprint.ts [--full]`.
  */
@@ -17,6 +19,7 @@ import {
   RUNTIMES,
   type Sample,
 } from './footprint-probe.ts'
+import { benchUploadFootprint } from './footprint-uploads.ts'
 import { type BenchResult, formatStats, stats } from './lib.ts'
 
 const PEAK_TARGET = 4
@@ -108,6 +111,8 @@ export async function benchFootprint(options: { quick: boolean }): Promise<Bench
       },
     )
   }
+  // The upload path: an attachment through POST /uploads, the 35 MiB message composed and sent as streams.
+  results.push(...(await benchUploadFootprint(options)))
   return results
 }
 

@@ -22,9 +22,12 @@ import { benchFleet } from './fleet.ts'
 import { benchFootprint } from './footprint.ts'
 import { benchGmailCeiling } from './gmail-ceiling.ts'
 import type { BenchResult } from './lib.ts'
+import { benchLowdbFlushes } from './lowdb-flushes.ts'
 import { benchOutboxGrowth } from './outbox-growth.ts'
+import { benchPgCommits } from './pg-commits.ts'
 import { benchReaders } from './readers.ts'
 import { benchResume } from './resume.ts'
+import { benchSendPath } from './send-path.ts'
 import { benchServiceCost } from './service-cost.ts'
 import { benchTokenRefresh } from './token-refresh.ts'
 import { benchWebhooks } from './webhooks.ts'
@@ -40,9 +43,19 @@ const BENCHES: Array<{ name: string; title: string; run: Bench }> = [
   },
   { name: 'service', title: 'Cost of the service vs calling Gmail directly', run: benchServiceCost },
   {
+    name: 'send-path',
+    title: 'The send path as deployed: Node and Deno, lowdb and PostgreSQL, a fast Gmail and a 100 ms one',
+    run: benchSendPath,
+  },
+  {
     name: 'ceiling',
     title: "Gmail's ceiling: paced delivery under the per-user quota",
     run: benchGmailCeiling,
+  },
+  {
+    name: 'store',
+    title: 'The lowdb outbox: flushes per delivered message, the journal against the previous layout',
+    run: benchLowdbFlushes,
   },
   { name: 'growth', title: 'Growth: 100k messages of history', run: benchOutboxGrowth },
   { name: 'resume', title: 'Growth: start and resume with 10k pending messages', run: benchResume },
@@ -51,6 +64,11 @@ const BENCHES: Array<{ name: string; title: string; run: Bench }> = [
     name: 'fleet',
     title: 'Several replicas on PostgreSQL: acceptance, paced delivery, dispatch, round trips',
     run: benchFleet,
+  },
+  {
+    name: 'pg-commits',
+    title: 'PostgreSQL: commits, WAL flushes and round trips per delivered message, synchronous_commit',
+    run: benchPgCommits,
   },
   {
     name: 'webhooks',

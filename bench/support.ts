@@ -86,11 +86,25 @@ export interface DirectGmail {
 }
 
 /** Gets a token for `email` from the emulator (consent + code exchange with PKCE) and builds the client. */
-export async function directGmail(emulator: RunningEmulator, email: string): Promise<DirectGmail> {
+export function directGmail(emulator: RunningEmulator, email: string): Promise<DirectGmail> {
   const { endpoints } = emulator
+  return directGmailWith({
+    client: { id: 'direct-client.apps.googleusercontent.com', secret: 'direct-client-secret' },
+    endpoints,
+    consent: (authorizationUrl) => emulator.emulator.control.approveConsent(authorizationUrl, email),
+  })
+}
+
+/** The same, for any emulator: its client, its endpoints, and how its consent page is approved. */
+export async function directGmailWith(options: {
+  client: { id: string; secret: string }
+  endpoints: { authUrl: string; tokenUrl: string; gmailApiUrl: string }
+  consent: (authorizationUrl: string) => Promise<string>
+}): Promise<DirectGmail> {
+  const { endpoints } = options
   const auth = new OAuth2Client({
-    clientId: 'direct-client.apps.googleusercontent.com',
-    clientSecret: 'direct-client-secret',
+    clientId: options.client.id,
+    clientSecret: options.client.secret,
     redirectUri: 'http://127.0.0.1:1/oauth/callback',
     endpoints: { oauth2AuthBaseUrl: endpoints.authUrl, oauth2TokenUrl: endpoints.tokenUrl },
   })
@@ -103,8 +117,7 @@ export async function directGmail(emulator: RunningEmulator, email: string): Pro
     ...(codeChallenge === undefined ? {} : { code_challenge: codeChallenge }),
     code_challenge_method: 'S256' as never,
   })
-  const redirect = await emulator.emulator.control.approveConsent(authorizationUrl, email)
-  const code = new URL(redirect).searchParams.get('code')
+  const code = new URL(await options.consent(authorizationUrl)).searchParams.get('code')
   if (code === null) throw new Error('The emulator gave no authorization code')
   const { tokens } = await auth.getToken({ code, codeVerifier })
   auth.setCredentials(tokens)

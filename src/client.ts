@@ -16,6 +16,12 @@ import { backPressureRetryLink } from './client-retry.ts'
 export type { AppRouter } from './adapters/http/trpc/router.ts'
 export type { AccountStatus } from './app/account-status.ts'
 export type { MailRecord } from './app/mail-record.ts'
+export {
+  type UploadAttachmentOptions,
+  UploadError,
+  type UploadedAttachment,
+  uploadAttachment,
+} from './client-upload.ts'
 export type { MailInput } from './domain/mail/input.ts'
 export type { MailStatus } from './domain/mail/record.ts'
 

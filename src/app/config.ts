@@ -4,6 +4,7 @@
  * it; a secret's value is never echoed.
  */
 import { z } from 'zod'
+import { DEFAULT_UPLOAD_TTL_MS } from '../domain/uploads/upload.ts'
 import { parseIpRange } from './ip-address.ts'
 import { defaultBurst } from './rate-limit.ts'
 
@@ -77,6 +78,7 @@ const envSchema = z.object({
   FLEET_POLL_MS: integer(50, 60_000).default(2_000),
   WEBHOOK_TIMEOUT_MS: integer(100, 120_000).default(10_000),
   WEBHOOK_RETRY_BASE_MS: integer(1, 3_600_000).default(5_000),
+  UPLOAD_TTL_MS: integer(60_000, 7 * 24 * 3_600_000).default(DEFAULT_UPLOAD_TTL_MS),
 })
 
 export interface GoogleClientConfig {
@@ -140,6 +142,8 @@ export interface Config {
   webhookTimeoutMs: number
   /** The first webhook retry's delay (doubling after, at most an hour). */
   webhookRetryBaseMs: number
+  /** How long an attachment sent to POST /uploads is kept when no message uses it. */
+  uploadTtlMs: number
 }
 
 export class ConfigError extends Error {
@@ -245,6 +249,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     fleetPollMs: e.FLEET_POLL_MS,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    uploadTtlMs: e.UPLOAD_TTL_MS,
   }
   if (e.DATABASE_URL !== undefined) config.databaseUrl = e.DATABASE_URL
   if (e.REPLICA_ID !== undefined) config.replicaId = e.REPLICA_ID

@@ -20,6 +20,8 @@ import type { AccountService } from './accounts.ts'
 import type { DeliveryEngine } from './delivery/engine.ts'
 import { type MailCaller, prepareMessage } from './prepare-message.ts'
 import type { StorageGuard } from './storage-guard.ts'
+import type { MessageUploads } from './uploads/compose-uploads.ts'
+import { abandonUploads, concludeUploads, type PreparedMessage } from './uploads/conclude-uploads.ts'
 
 export type { MailCaller } from './prepare-message.ts'
 
@@ -65,16 +67,37 @@ export interface MailServiceDeps {
   sendWaitMs: number
   /** The free-space margin: below it new mail is refused with STORAGE_FULL, nothing stored. */
   storage?: Pick<StorageGuard, 'assertRoomForNewMail' | 'writeFailed'>
+  /** SHA-256 of a composed body, in hex (see `prepareMessage`). */
+  sha256?: (bytes: Uint8Array) => string | Promise<string>
+  /** Attachments sent to POST /uploads and the large bodies composed from them. Absent: uploads refused. */
+  uploads?: MessageUploads
 }
 
 export function createMailService(deps: MailServiceDeps): MailService {
   const { outbox, delivery, clock } = deps
+  /** Accepts `inputs`; uploads their messages claimed are consumed, or given back when the call fails. */
   const accept = async (
     inputs: MailInput[],
     pathPrefix: (index: number) => string,
     caller: MailCaller | undefined,
   ) => {
-    const prepared: Array<{ entry: OutboxEntry; raw: Uint8Array }> = []
+    const prepared: PreparedMessage[] = []
+    const progress = { storing: false }
+    try {
+      return await acceptInto(prepared, progress, inputs, pathPrefix, caller)
+    } catch (caught) {
+      await abandonUploads(deps.uploads, prepared, progress.storing)
+      throw caught
+    }
+  }
+
+  const acceptInto = async (
+    prepared: PreparedMessage[],
+    progress: { storing: boolean },
+    inputs: MailInput[],
+    pathPrefix: (index: number) => string,
+    caller: MailCaller | undefined,
+  ) => {
     const issues: FieldIssue[] = []
     for (const [index, input] of inputs.entries()) {
       try {
@@ -113,13 +136,20 @@ export function createMailService(deps: MailServiceDeps): MailService {
     const { unique, sameAs } = folded
     const now = clock.now()
     await deps.storage?.assertRoomForNewMail()
+    progress.storing = true
     const stored = await outbox
       .accept(unique, { idempotencySince: now - IDEMPOTENCY_WINDOW_MS })
       .catch((caught: unknown) => {
         deps.storage?.writeFailed()
         throw inCallerTerms(caught, entries)
       })
-    for (const result of stored) if (!result.replayed) delivery.enqueue(result.entry)
+    await concludeUploads(deps.uploads, prepared, unique, stored)
+    for (const [index, result] of stored.entries()) {
+      if (result.replayed) continue
+      // The composed bytes, for an attempt that starts at once; none for a body in the large-body store.
+      const { raw } = unique[index]!
+      delivery.enqueue(result.entry, raw.byteLength === result.entry.size ? raw : undefined)
+    }
     return sameAs.map((index, position): AcceptResult => {
       const result = stored[index]!
       // A repeat within the call is a replay of its first message.
@@ -137,22 +167,28 @@ export function createMailService(deps: MailServiceDeps): MailService {
   }
 
   const settle = async (results: AcceptResult[]) => {
-    await Promise.all(
-      results
-        .filter((result) => !result.replayed)
-        .map((result) => delivery.waitForAttempt(result.entry.id, deps.sendWaitMs)),
+    // The entry as its attempt left it, when the engine hands it over: no read back from the store.
+    const attempted = await Promise.all(
+      results.map((result) =>
+        result.replayed ? undefined : delivery.waitForAttempt(result.entry.id, deps.sendWaitMs),
+      ),
     )
-    return Promise.all(results.map((result) => current(result.entry.id)))
+    return Promise.all(results.map((result, index) => attempted[index] ?? current(result.entry.id)))
   }
 
   return {
-    async send(input, caller) {
-      return (await settle(await accept([input], () => '', caller)))[0]!
+    // Not async: no frame of theirs keeps the inputs (attachments and all) while the call waits.
+    send(input, caller) {
+      return accept([input], () => '', caller)
+        .then(settle)
+        .then((records) => records[0]!)
     },
-    async sendBatch(inputs, caller) {
+    sendBatch(inputs, caller) {
       if (inputs.length === 0)
-        throw badRequest('A batch needs at least one message', [{ path: 'messages', message: 'Empty' }])
-      return settle(await accept(inputs, (index) => `messages.${index}`, caller))
+        return Promise.reject(
+          badRequest('A batch needs at least one message', [{ path: 'messages', message: 'Empty' }]),
+        )
+      return accept(inputs, (index) => `messages.${index}`, caller).then(settle)
     },
     get: current,
     list(query, caller) {

@@ -7,18 +7,25 @@
  */
 import type { KeyScope } from '../domain/api-keys/api-key.ts'
 import { outsideScope, recipientRefusal, senderRefusal } from '../domain/api-keys/scope.ts'
+import { releaseBytes } from '../domain/bytes.ts'
 import { ServiceError } from '../domain/errors.ts'
 import { formatMailbox } from '../domain/mail/address.ts'
 import { namespacedKey } from '../domain/mail/idempotency.ts'
 import type { MailInput } from '../domain/mail/input.ts'
 import { MAX_MESSAGE_BYTES, type Mailbox } from '../domain/mail/message.ts'
-import type { OutboxEntry } from '../domain/mail/record.ts'
 import { toMail } from '../domain/mail/to-mail.ts'
 import { accept, type NewEntry } from '../domain/mail/transition.ts'
 import { composeMessage } from '../domain/mime/compose.ts'
-import type { Clock } from '../domain/ports.ts'
+import type { Clock, OutboxRepository } from '../domain/ports.ts'
 import type { AccountService } from './accounts.ts'
 import { hashMailInput, sha256Hex } from './input-hash.ts'
+import {
+  composeWithUploads,
+  hasUploads,
+  type MessageUploads,
+  uploadComposition,
+} from './uploads/compose-uploads.ts'
+import type { PreparedMessage } from './uploads/conclude-uploads.ts'
 
 /** Who sends: the id of the API key, and its scope (absent or empty: full access). */
 export interface MailCaller {
@@ -36,9 +43,22 @@ const NO_DEFAULT: Mailbox = { address: 'default-account@invalid' }
 
 export async function prepareMessage(
   input: MailInput,
-  deps: { accounts: AccountService; clock: Clock; newId: () => string; newBoundary: () => string },
+  deps: {
+    accounts: AccountService
+    clock: Clock
+    newId: () => string
+    newBoundary: () => string
+    /**
+     * SHA-256 of a composed body, in hex; default WebCrypto's, a job on the
+     * thread pool that copies the body first (the service passes node:crypto's).
+     */
+    sha256?: (bytes: Uint8Array) => string | Promise<string>
+    /** Where attachments sent to POST /uploads are, and their messages' large bodies. */
+    uploads?: MessageUploads
+    outbox?: Pick<OutboxRepository, 'findByIdempotencyKey'>
+  },
   caller?: MailCaller,
-): Promise<{ entry: OutboxEntry; raw: Uint8Array }> {
+): Promise<PreparedMessage> {
   // Without `from`, the default account is looked up once; if there is none, the
   // input is still checked first (against a placeholder), then the lookup's error is thrown.
   const byDefault =
@@ -74,7 +94,13 @@ export async function prepareMessage(
   const id = deps.newId()
   const domain = account.email.split('@')[1] ?? 'localhost'
   const messageId = `<${id}@${domain}>`
-  const raw = composeMessage(mail, { date: new Date(now), messageId, boundary: deps.newBoundary })
+  const context = { date: new Date(now), messageId, boundary: deps.newBoundary }
+  const fromUploads = hasUploads(mail)
+    ? await composeWithUploads(mail, context, uploadComposition(input, deps, { now, id, caller }))
+    : undefined
+  const raw = fromUploads?.raw ?? composeMessage(mail, context)
+  // The decoded attachments were composed into `raw`: their memory goes now, not at the next collection.
+  if (fromUploads === undefined) for (const attachment of mail.attachments) releaseBytes(attachment.content)
   if (raw.byteLength > MAX_MESSAGE_BYTES) {
     throw new ServiceError(
       'PAYLOAD_TOO_LARGE',
@@ -90,8 +116,8 @@ export async function prepareMessage(
     cc: mail.cc.map(formatMailbox),
     bcc: mail.bcc.map(formatMailbox),
     subject: mail.subject,
-    size: raw.byteLength,
-    bodySha256: await sha256Hex(raw),
+    size: fromUploads?.size ?? raw.byteLength,
+    bodySha256: fromUploads?.sha256 ?? (await (deps.sha256 ?? sha256Hex)(raw)),
     messageId,
   }
   if (mail.threadId !== undefined) draft.threadId = mail.threadId
@@ -107,5 +133,5 @@ export async function prepareMessage(
     sendAt,
     accountConnected: account.status === 'connected',
   })
-  return { entry, raw }
+  return fromUploads === undefined ? { entry, raw } : { entry, raw, uploads: fromUploads.use }
 }

@@ -28,3 +28,19 @@ export function concatBytes(
 }
 
 export const ascii = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+/** Below this, memory is left to the garbage collector. */
+const RELEASE_MIN_BYTES = 64 * 1024
+
+/**
+ * Frees the memory of `bytes` now rather than at the next garbage collection
+ * (it detaches its buffer: every view of it becomes empty), when `bytes` is
+ * the whole of a large buffer; for bytes their owner is done with, that
+ * nothing else shares (a pooled slice is never the whole of its buffer).
+ */
+export function releaseBytes(bytes: Uint8Array): void {
+  const buffer = bytes.buffer as ArrayBufferLike & { transfer?: (length: number) => ArrayBuffer }
+  if (bytes.byteLength < RELEASE_MIN_BYTES || bytes.byteOffset !== 0) return
+  if (bytes.byteLength !== buffer.byteLength || typeof buffer.transfer !== 'function') return
+  buffer.transfer(0)
+}

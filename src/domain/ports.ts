@@ -24,15 +24,27 @@ export interface FreeSpacePort {
   forget(): void
 }
 
+/**
+ * A stored message body read as it is sent (a message composed from
+ * uploads, too large to hold in memory): its length, and a fresh pass over
+ * its bytes for each attempt. A pass over a damaged body throws
+ * `BODY_DAMAGED` before its last chunk.
+ */
+export interface MessageStream {
+  size: number
+  open(): AsyncIterable<Uint8Array>
+}
+
 /** Gmail's `users.messages.send`, as one account. */
 export interface GmailPort {
   /**
-   * Sends one composed RFC 5322 message as `account`.
+   * Sends one composed RFC 5322 message as `account`: its bytes, or a
+   * stream of them (sent by media upload, never held whole).
    * Throws `ServiceError` whose code says whether a retry can help
    * (`GMAIL_RATE_LIMITED`, `GMAIL_UNAVAILABLE`, `NETWORK` retryable;
    * `GMAIL_REJECTED` not; `REAUTHORIZATION_REQUIRED` when the refresh token died).
    */
-  send(request: { account: string; raw: Uint8Array; threadId?: string }): Promise<{
+  send(request: { account: string; raw: Uint8Array | MessageStream; threadId?: string }): Promise<{
     id: string
     threadId: string
   }>
@@ -223,7 +235,8 @@ export interface SendQuotaPort {
   /**
    * Reserves the next send of `messageId` as `account`. A granted slot counts
    * towards the daily budget at once (a message once: a retry of it is not
-   * counted again); a refusal reserves nothing.
+   * counted again); a refusal reserves nothing. Reservations of one account
+   * asked while others are under way are granted in the order asked.
    */
   reserve(request: { account: string; messageId: string; limits: PacingLimits }): Promise<SendReservation>
   /** A 429's Retry-After: no reservation of `account` on any replica goes before `untilMs`. */

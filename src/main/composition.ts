@@ -3,6 +3,7 @@
  * into the use cases, and hands the HTTP app to a runtime entry point
  * (`src/main/node.ts` for Node, `src/main/deno.ts` for Deno).
  */
+import { createHash } from 'node:crypto'
 import type { Hono } from 'hono'
 import { ensureDataDir } from '../adapters/data-dir/data-dir.ts'
 import { gmailServiceError } from '../adapters/gmail/errors.ts'
@@ -33,6 +34,7 @@ import { createReadiness } from './readiness.ts'
 import { prepareSandbox, type Sandbox } from './sandbox.ts'
 import { openSecrets } from './secrets.ts'
 import { openStores } from './stores.ts'
+import { composeUploads } from './uploads.ts'
 import { composeWebhooks } from './webhooks.ts'
 
 export interface ComposeOptions {
@@ -149,6 +151,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
       : () => {}
 
   const storage = stores.kind === 'lowdb' ? stores.storage : undefined
+  const { messageUploads, uploads, uploadJanitor } = composeUploads({ stores, config, scheduler, logger })
   const gmail = observed.gmail(
     createGmailTransport({
       rootUrl: config.endpoints.gmailApiUrl,
@@ -169,6 +172,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
       void accounts.markReauthorizationRequired(email)
     },
     metrics: observed.metrics,
+    largeBodies: messageUploads.bodies,
   }
   delivery =
     stores.kind === 'postgres'
@@ -196,8 +200,11 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     clock,
     newId: createMessageIds(() => clock.now()),
     newBoundary: () => `=_${crypto.randomUUID().replace(/-/g, '')}`,
+    // Synchronous: WebCrypto's digest copies the body and queues behind the outbox's fsyncs.
+    sha256: (bytes) => createHash('sha256').update(bytes).digest('hex'),
     sendWaitMs: config.sendWaitMs,
     ...(storage ? { storage } : {}),
+    uploads: messageUploads,
   })
   const engine = delivery
   const authorization = createAuthorization({
@@ -260,6 +267,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     logger,
     clock,
     metrics: observed.http,
+    uploads,
     ...(sandbox ? { mount: (root: Hono, guards) => sandbox.mount(root, guards) } : {}),
     ...(sandbox ? { sandboxMailbox: sandbox.control } : {}),
   })
@@ -276,6 +284,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     ...(sandbox ? { sandbox } : {}),
     async shutdown(options = {}) {
       clearInterval(sweep)
+      uploadJanitor.stop()
       await expiryWatch.stop()
       unsubscribeAccounts()
       await Promise.all([engine.stop(config.shutdownTimeoutMs), webhooks.stop(config.shutdownTimeoutMs)])

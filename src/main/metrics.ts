@@ -43,6 +43,7 @@ export function serviceMetrics(options: {
         return counts
       },
       ...(webhooks === undefined ? {} : { pendingWebhooks: () => webhooks.pendingCount() }),
+      ...(stores.kind === 'lowdb' ? { storeSyncs: () => stores.syncs() } : {}),
     },
     onCollectError: (metric, error) =>
       logger.warn('A metric could not be read; it is left out of this scrape', {

@@ -10,13 +10,21 @@ import { createFreeSpaceMeter } from '../adapters/data-dir/free-space.ts'
 import type { JsonLogger } from '../adapters/log/json-logger.ts'
 import { openAccountRepository } from '../adapters/lowdb/account-store.ts'
 import { openApiKeyStore } from '../adapters/lowdb/api-key-store.ts'
+import { openLargeBodyFiles } from '../adapters/lowdb/large-body-files.ts'
 import { openOutboxRepository } from '../adapters/lowdb/outbox-store.ts'
 import type { TokenCipher } from '../adapters/lowdb/token-cipher.ts'
+import { openUploadFiles } from '../adapters/lowdb/upload-files.ts'
 import { openWebhookStore } from '../adapters/lowdb/webhook-store.ts'
 import { postgresAccounts } from '../adapters/postgres/account-repository.ts'
 import { postgresApiKeys } from '../adapters/postgres/api-keys.ts'
 import { postgresAuthorizationStates } from '../adapters/postgres/authorization-states.ts'
-import { connectPostgres, describeDatabase, openPostgres } from '../adapters/postgres/connect.ts'
+import {
+  asynchronousCommitWarning,
+  connectPostgres,
+  describeDatabase,
+  openPostgres,
+} from '../adapters/postgres/connect.ts'
+import { postgresLargeBodyStore } from '../adapters/postgres/large-body-store.ts'
 import { migrate } from '../adapters/postgres/migrate.ts'
 import { postgresOutbox } from '../adapters/postgres/outbox-repository.ts'
 import { postgresRefreshCoordinator } from '../adapters/postgres/refresh-coordinator.ts'
@@ -24,9 +32,11 @@ import { postgresRequestBudget } from '../adapters/postgres/request-budget.ts'
 import { postgresSendQuota } from '../adapters/postgres/send-quota.ts'
 import { postgresSignOuts } from '../adapters/postgres/sign-outs.ts'
 import { postgresSignals } from '../adapters/postgres/signals.ts'
+import { postgresUploadStore } from '../adapters/postgres/upload-store.ts'
 import { postgresWebhookStore } from '../adapters/postgres/webhook-store.ts'
 import type { Config } from '../app/config.ts'
 import { createStorageGuard, type StorageGuard } from '../app/storage-guard.ts'
+import type { MessageUploads } from '../app/uploads/compose-uploads.ts'
 import { withChangeEvents } from '../app/webhooks/change-events.ts'
 import type { ApiKeyStore } from '../domain/api-keys/api-key.ts'
 import type {
@@ -63,11 +73,18 @@ interface Common {
   onEventsPublished(listener: () => void): () => void
   /** Why the store cannot serve now, or undefined. */
   problem(): Promise<string | undefined>
+  /** Attachments sent to POST /uploads, and the bodies of messages composed from them. */
+  uploads: MessageUploads
   close(): Promise<void>
 }
 
 export type Stores =
-  | (Common & { kind: 'lowdb'; storage: StorageGuard })
+  | (Common & {
+      kind: 'lowdb'
+      storage: StorageGuard
+      /** The outbox's fsyncs and O_DSYNC writes so far (its journal, bodies, history, snapshot). */
+      syncs(): number
+    })
   | (Common & {
       kind: 'postgres'
       outbox: Common['outbox'] & OutboxClaims
@@ -128,6 +145,10 @@ export async function openStores(options: {
       'Webhook events of changes interrupted by a stop could not be stored; they follow with the next change',
     ),
   )
+  const uploads: MessageUploads = {
+    store: await openUploadFiles({ dataDir: config.dataDir, clock }),
+    bodies: await openLargeBodyFiles({ dataDir: config.dataDir, clock }),
+  }
   const storage = createStorageGuard({
     space: createFreeSpaceMeter(config.dataDir),
     minFreeBytes: config.minFreeBytes,
@@ -144,6 +165,8 @@ export async function openStores(options: {
       return () => published.delete(listener)
     },
     storage,
+    syncs: () => storedOutbox.syncs(),
+    uploads,
     async problem() {
       const space = await storage.problem()
       if (space !== undefined) return space
@@ -171,6 +194,8 @@ async function openPostgresStores(options: {
     onIdleError: () =>
       logger.warn('A PostgreSQL connection broke; the pool opens a new one', { database: where }),
   })
+  const asynchronous = await asynchronousCommitWarning(pool)
+  if (asynchronous !== undefined) logger.warn(asynchronous, { database: where })
   const migrated = await migrate(pool)
   if (migrated.applied.length > 0) {
     logger.info('Database schema migrated', {
@@ -183,6 +208,8 @@ async function openPostgresStores(options: {
     pool,
     databaseUrl,
     onError: (message) => logger.warn(message, { database: where }),
+    // The outbox's statements NOTIFY of new mail themselves, at their commit.
+    outboxAnnouncesMail: true,
   })
   const outbox = postgresOutbox(pool, { retentionMs: config.retentionMs })
   // A few connections of its own: a refresh lock is held while the refresh uses `pool`.
@@ -208,6 +235,7 @@ async function openPostgresStores(options: {
       burst: config.apiRateBurst,
     }),
     refresh: postgresRefreshCoordinator(refreshLocks),
+    uploads: { store: postgresUploadStore(pool), bodies: postgresLargeBodyStore(pool) },
     owner: config.replicaId ?? `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`,
     async problem() {
       try {

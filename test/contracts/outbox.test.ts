@@ -38,9 +38,12 @@ describe('the lowdb outbox (files under DATA_DIR)', () => {
 
   it('refuses a body cut short or with a flipped byte on disk with BODY_DAMAGED', async () => {
     const dataDir = await makeTempDir()
-    const outbox = await openOutboxRepository({ dataDir, clock: realClock })
+    const first = await openOutboxRepository({ dataDir, clock: realClock })
     const now = Date.now()
-    await outbox.accept([await message('cut', { at: now }), await message('flipped', { at: now })])
+    await first.accept([await message('cut', { at: now }), await message('flipped', { at: now })])
+    // Stopped, the store keeps each body as a file of messages/.
+    await first.close()
+    const outbox = await openOutboxRepository({ dataDir, clock: realClock })
     const bodyPath = (id: string) => join(dataDir, 'messages', `${id}.eml`)
     await truncate(bodyPath('cut'), 10)
     const bytes = await readFile(bodyPath('flipped'))

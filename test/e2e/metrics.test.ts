@@ -142,6 +142,15 @@ describe('metrics of the real service', () => {
     expect(m.value('gmail_mail_outbox_oldest_due_age_seconds')).toBe(0)
   })
 
+  it("counts the lowdb outbox's flushes to disk: an accepted message is one more at least", async () => {
+    const before = (await scrape()).value('gmail_mail_store_syncs_total') ?? Number.NaN
+    // Held (the account awaits reauthorization): accepted, so on disk, all the same.
+    expect((await running.client.mail.send.mutate(numbered(10))).status).toBe('held')
+    const after = (await scrape()).value('gmail_mail_store_syncs_total')
+    expect(before).toBeGreaterThan(0)
+    expect(after).toBeGreaterThan(before)
+  })
+
   it('never shows an address, a message id or a secret, in any scrape', async () => {
     expect(scrapes.length).toBeGreaterThan(4)
     const secrets = [METRICS_TOKEN, running.adminToken, running.apiKey]
@@ -188,6 +197,8 @@ describePostgres('metrics of two replicas on one PostgreSQL database', () => {
     expect(total('gmail_mail_messages_total', { outcome: 'failed' })).toBe(1)
     expect(total('gmail_mail_gmail_requests_total', { result: 'rejected' })).toBe(1)
     for (const { text, metrics } of scrapes) {
+      // PostgreSQL counts its own WAL flushes (pg_stat_wal); the lowdb counter is not there.
+      expect(text).not.toContain('gmail_mail_store_syncs_total')
       expect(metrics.value('gmail_mail_outbox_messages', { status: 'sent' })).toBe(1)
       expect(metrics.value('gmail_mail_outbox_messages', { status: 'failed' })).toBe(1)
       expect(metrics.value('gmail_mail_outbox_messages', { status: 'queued' })).toBe(0)

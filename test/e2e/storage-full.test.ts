@@ -199,9 +199,11 @@ describe.skipIf(unavailable !== undefined)('a full disk under DATA_DIR', () => {
           'A delivery outcome could not be recorded: storage is full or failing; sending is stopped until it is written',
       },
     })
-    // The service still tells the truth about what went out.
+    // The service still tells the truth about what went out. (An outcome or two may still fit in the
+    // room left in the last page of the outbox journal, and a send start before the next free-space
+    // reading: the lane stops at the first outcome that finds no room.)
     const inGmail = accepted.filter((id) => copies().has(messageIdOf(id)))
-    expect(inGmail).toHaveLength(4)
+    expect(inGmail.length).toBeGreaterThanOrEqual(4)
     for (const id of inGmail) {
       expect(await running.client.mail.get.query({ id })).toMatchObject({
         status: 'sent',
@@ -210,7 +212,7 @@ describe.skipIf(unavailable !== undefined)('a full disk under DATA_DIR', () => {
     }
     // Nothing new goes out while the lane is stopped.
     await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(emulator.emulator.control.mailbox()).toHaveLength(4)
+    expect(emulator.emulator.control.mailbox()).toHaveLength(inGmail.length)
 
     await small.removeBallast()
     const records = await waitForFinal(running.client, accepted)

@@ -1,6 +1,8 @@
 /** A Gmail port that records what it sends and fails as scripted. */
+
+import { concatBytes } from '../../src/domain/bytes.ts'
 import { ServiceError } from '../../src/domain/errors.ts'
-import type { GmailPort } from '../../src/domain/ports.ts'
+import type { GmailPort, MessageStream } from '../../src/domain/ports.ts'
 
 export interface FakeGmail extends GmailPort {
   sent: Array<{ account: string; raw: string; threadId?: string; id: string }>
@@ -25,7 +27,7 @@ export function fakeGmail(): FakeGmail {
       const id = `gm-${sent.length + 1}`
       const item: FakeGmail['sent'][number] = {
         account: request.account,
-        raw: new TextDecoder().decode(request.raw),
+        raw: new TextDecoder().decode(await bytesOf(request.raw)),
         id,
       }
       if (request.threadId !== undefined) item.threadId = request.threadId
@@ -34,6 +36,14 @@ export function fakeGmail(): FakeGmail {
     },
   }
   return gmail
+}
+
+/** The bytes of a message given whole or as a stream (read to its end, as Gmail's upload would). */
+async function bytesOf(raw: Uint8Array | MessageStream): Promise<Uint8Array> {
+  if (raw instanceof Uint8Array) return raw
+  const chunks: Uint8Array[] = []
+  for await (const chunk of raw.open()) chunks.push(chunk)
+  return concatBytes(chunks)
 }
 
 export const rateLimited = (retryAfterMs?: number) =>

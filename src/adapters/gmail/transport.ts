@@ -9,8 +9,9 @@ import { gmail } from '@googleapis/gmail'
 import type { OAuth2Client } from 'google-auth-library'
 import { z } from 'zod'
 import { ServiceError } from '../../domain/errors.ts'
-import type { GmailPort } from '../../domain/ports.ts'
+import type { GmailPort, MessageStream } from '../../domain/ports.ts'
 import { gmailServiceError, statusOf } from './errors.ts'
+import { postStream } from './stream-upload.ts'
 
 export interface GmailTransportConfig {
   /** Gmail API root, e.g. `https://gmail.googleapis.com/`; used for uploads too. */
@@ -36,7 +37,12 @@ export function createGmailTransport(config: GmailTransportConfig): GmailPort {
   // gaxios never retries a POST anyway; `retry: false` says the service owns retries.
   const callOptions = { rootUrl: config.rootUrl, timeout: config.timeoutMs ?? 60_000, retry: false }
 
-  async function post(auth: OAuth2Client, raw: Uint8Array, threadId: string | undefined): Promise<unknown> {
+  async function post(
+    auth: OAuth2Client,
+    raw: Uint8Array | MessageStream,
+    threadId: string | undefined,
+  ): Promise<unknown> {
+    if (!(raw instanceof Uint8Array)) return postStream(api, auth, raw, threadId, callOptions)
     const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
     const thread = threadId === undefined ? {} : { threadId }
     if (raw.byteLength <= threshold) {

@@ -3,7 +3,6 @@
  * cap), the OAuth routes and the admin console. The same app runs on Node
  * (`@hono/node-server`) and Deno (`Deno.serve`).
  */
-import { trpcServer } from '@hono/trpc-server'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { isServiceError } from '../../domain/errors.ts'
@@ -20,9 +19,11 @@ import { apiKeyGate, callerOf } from './trpc/api-key-gate.ts'
 import { createContextInner } from './trpc/context.ts'
 import { trpcCors } from './trpc/cors.ts'
 import { trpcEdgeError } from './trpc/edge-errors.ts'
+import { trpcHandler } from './trpc/handler.ts'
 import { MAX_BATCH_SIZE } from './trpc/limits.ts'
 import { retryAfterOf } from './trpc/retry-after.ts'
 import { appRouter } from './trpc/router.ts'
+import { uploadRoutes } from './upload-route.ts'
 
 /** A 35 MiB message in base64 inside JSON, plus room for the other fields. */
 export const DEFAULT_MAX_BODY_BYTES = Math.ceil((MAX_MESSAGE_BYTES * 4) / 3) + 2 * 1024 * 1024
@@ -43,32 +44,29 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.use('/trpc/*', trpcCors(deps))
   // Order matters: who may call, then how much they may send, and only then is the body read.
   app.use('/trpc/*', apiKeyGate(deps))
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   app.use(
     '/trpc/*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      onError: (c) =>
-        trpcEdgeError(c, {
-          code: 'PAYLOAD_TOO_LARGE',
-          httpStatus: 413,
-          message: `The request body is larger than ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes (a 35 MiB message in base64 plus its fields)`,
-          perCall: true,
-        }),
-    }),
-  )
-  app.use(
-    '/trpc/*',
-    trpcServer({
+    trpcHandler({
       router: appRouter,
       endpoint: '/trpc',
       // The gate refuses a longer batch first, with one short answer; this stands behind it.
       maxBatchSize: MAX_BATCH_SIZE,
+      maxBodyBytes,
+      tooLarge: (c) =>
+        trpcEdgeError(c, {
+          code: 'PAYLOAD_TOO_LARGE',
+          httpStatus: 413,
+          message: `The request body is larger than ${maxBodyBytes} bytes (a 35 MiB message in base64 plus its fields)`,
+          perCall: true,
+        }),
       responseMeta: ({ errors }) => retryAfterOf(errors),
-      createContext: async (_opts, c) => {
+      createContext: (c, bodyStrings) => {
         const context = createContextInner(
           { mail: deps.mail, accounts: deps.accounts, ...(deps.admin ? { admin: deps.admin } : {}) },
           callerOf(c),
         )
+        if (bodyStrings !== undefined) context.bodyStrings = bodyStrings
         return context as unknown as Record<string, unknown>
       },
       onError: ({ error }) => {
@@ -93,6 +91,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
       ),
   })
   for (const path of ['/admin', '/admin/*', '/oauth/*']) app.use(path, formLimit)
+
+  // Attachments sent ahead of their message, streamed to storage (CORS and the key as for /trpc).
+  if (deps.uploads) {
+    app.use('/uploads', trpcCors(deps))
+    app.route('/', uploadRoutes({ ...deps, uploads: deps.uploads }))
+  }
 
   app.route('/', oauthRoutes(deps))
   app.route('/', adminAuthRoutes(deps))

@@ -5,6 +5,7 @@ import type { AuthFailureGuard } from '../../app/auth-failures.ts'
 import type { Authorization } from '../../app/authorization.ts'
 import type { Logger } from '../../app/logger.ts'
 import type { MailService } from '../../app/mail-service.ts'
+import type { UploadService } from '../../app/uploads/upload-service.ts'
 import type { MailStatus } from '../../domain/mail/record.ts'
 import type { Clock, RequestBudget } from '../../domain/ports.ts'
 import type { AdminSessions } from './admin-session.ts'
@@ -48,6 +49,8 @@ export interface HttpDeps {
   mount?: (app: Hono, guards: { admin: MiddlewareHandler }) => void
   /** Sandbox mode: the emulated Gmail's mailbox and fault switches, for the sandbox pages. */
   sandboxMailbox?: SandboxMailbox
+  /** `POST /uploads`: attachments streamed to storage ahead of their message. Absent: no such route. */
+  uploads?: UploadService
   /** Largest accepted request body on /trpc, in bytes. */
   maxBodyBytes?: number
   /** `GET /metrics`: the exposition text, and the token accepted there besides the admin token. */

@@ -3,14 +3,60 @@
  * rename over the target, fsync the folder that holds the name.
  * (POSIX fsync(2) and rename(2); the folder sync is what makes a rename or a
  * new file name itself durable.)
+ *
+ * Every flush to disk the lowdb stores ask for (fsync, fdatasync, a write
+ * through O_DSYNC) goes through `syncHandle` or `writeSynced` here, which
+ * count it on the store's `SyncCounter`: what a benchmark or a test reads
+ * as the store's flushes is exactly what the disk was asked to make durable.
  */
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises'
+import { chmod, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ServiceError, storageFull } from '../../domain/errors.ts'
 
 /** Owner-only permissions, set explicitly rather than trusting the umask. */
 export const PRIVATE_DIR_MODE = 0o700
 export const PRIVATE_FILE_MODE = 0o600
+
+/** How many flushes to disk a store asked for (see the file's comment). */
+export class SyncCounter {
+  #count = 0
+
+  get count(): number {
+    return this.#count
+  }
+
+  /** Called by this file's flushing functions only. */
+  add(): void {
+    this.#count += 1
+  }
+}
+
+/** The counter of writers that nobody counts for. */
+const UNCOUNTED = new SyncCounter()
+
+/** fsync(2) (`data`: fdatasync(2), the data and the size but not the times), counted. */
+export async function syncHandle(handle: FileHandle, counter = UNCOUNTED, data = false): Promise<void> {
+  counter.add()
+  if (data) await handle.datasync()
+  else await handle.sync()
+}
+
+/**
+ * Writes all of `bytes` at the handle's position (the end, for a file opened
+ * with O_APPEND); for a handle opened with O_DSYNC each write(2) is itself a
+ * flush and is counted as one (`synced`).
+ */
+export async function writeSynced(
+  handle: FileHandle,
+  bytes: Uint8Array,
+  synced: boolean,
+  counter = UNCOUNTED,
+): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    if (synced) counter.add()
+    offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten
+  }
+}
 
 /** Creates a folder (and its parents) if missing and makes it owner-only. */
 export async function ensurePrivateDir(path: string): Promise<void> {
@@ -22,11 +68,11 @@ export async function ensurePrivateDir(path: string): Promise<void> {
  * Flushes a folder's entries (new names, renames, removals) to disk.
  * Platforms that cannot open a folder for syncing (Windows) skip it.
  */
-export async function fsyncDirectory(path: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined
+export async function fsyncDirectory(path: string, counter = UNCOUNTED): Promise<void> {
+  let handle: FileHandle | undefined
   try {
     handle = await open(path, 'r')
-    await handle.sync()
+    await syncHandle(handle, counter)
   } catch (error) {
     if (!isUnsupportedDirectorySync(error)) throw error
   } finally {
@@ -43,14 +89,18 @@ export function temporaryPathFor(path: string): string {
  * Writes `bytes` to `path` atomically and durably except for the folder sync,
  * which callers batch: temp file (0600) → fsync → rename.
  */
-export async function writeFileReplacing(path: string, bytes: Uint8Array | string): Promise<void> {
+export async function writeFileReplacing(
+  path: string,
+  bytes: Uint8Array | string,
+  counter = UNCOUNTED,
+): Promise<void> {
   const temporary = temporaryPathFor(path)
   try {
     const handle = await open(temporary, 'w', PRIVATE_FILE_MODE)
     try {
       await chmod(temporary, PRIVATE_FILE_MODE)
       await handle.writeFile(bytes)
-      await handle.sync()
+      await syncHandle(handle, counter)
     } finally {
       await handle.close()
     }
@@ -62,9 +112,13 @@ export async function writeFileReplacing(path: string, bytes: Uint8Array | strin
 }
 
 /** `writeFileReplacing` followed by the folder sync. */
-export async function writeFileDurably(path: string, bytes: Uint8Array | string): Promise<void> {
-  await writeFileReplacing(path, bytes)
-  await fsyncDirectory(dirname(path))
+export async function writeFileDurably(
+  path: string,
+  bytes: Uint8Array | string,
+  counter = UNCOUNTED,
+): Promise<void> {
+  await writeFileReplacing(path, bytes, counter)
+  await fsyncDirectory(dirname(path), counter)
 }
 
 /** Removes a file; a file already gone is fine. */

@@ -1,8 +1,10 @@
 /**
- * The append-only history of finished messages. Appends are group-committed:
- * lines arriving while a flush is on its way to disk go out together in the
- * next one, one write and one fsync per segment. Reads fetch single lines by
- * byte range, so no more of the history than asked is ever read.
+ * The append-only history of finished messages, appended by the outbox's
+ * compaction (`outbox-compaction.ts`: the finished versions of a journal
+ * round at once). Appends are group-committed: lines arriving while a flush
+ * is on its way to disk go out together in the next one, one write and one
+ * fsync per segment. Reads fetch single lines by byte range, so no more of
+ * the history than asked is ever read.
  */
 import { chmod, open } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -12,6 +14,8 @@ import {
   fsyncDirectory,
   PRIVATE_FILE_MODE,
   removeFile,
+  type SyncCounter,
+  syncHandle,
   writeFailure,
   writeFileReplacing,
 } from './fs-durable.ts'
@@ -30,12 +34,14 @@ export class HistoryLog {
   /** Segments known to exist on disk; appending to another one creates it (and syncs the folder). */
   readonly #segments: Set<string>
   readonly #encoder = new TextEncoder()
+  readonly #counter: SyncCounter | undefined
   #queue = new Map<string, PendingLine[]>()
   #draining = false
 
-  constructor(folder: string, segments: Iterable<string>) {
+  constructor(folder: string, segments: Iterable<string>, counter?: SyncCounter) {
     this.#folder = folder
     this.#segments = new Set(segments)
+    this.#counter = counter
   }
 
   /** Segment names on disk, oldest day first. */
@@ -91,7 +97,7 @@ export class HistoryLog {
       locations.push({ segment, offset, length: line.length })
       offset += line.length + 1
     }
-    await writeFileReplacing(join(this.#folder, segment), concatBytes(parts, offset))
+    await writeFileReplacing(join(this.#folder, segment), concatBytes(parts, offset), this.#counter)
     return locations
   }
 
@@ -102,7 +108,7 @@ export class HistoryLog {
   }
 
   async syncFolder(): Promise<void> {
-    await fsyncDirectory(this.#folder)
+    await fsyncDirectory(this.#folder, this.#counter)
   }
 
   async #drain(): Promise<void> {
@@ -132,9 +138,9 @@ export class HistoryLog {
           total,
         ),
       )
-      await handle.sync()
+      await syncHandle(handle, this.#counter)
       if (created) {
-        await fsyncDirectory(this.#folder)
+        await fsyncDirectory(this.#folder, this.#counter)
         this.#segments.add(segment)
       }
     } catch (cause) {

@@ -10,7 +10,7 @@
 import { open, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ServiceError } from '../../domain/errors.ts'
-import { removeFile } from './fs-durable.ts'
+import { removeFile, type SyncCounter, syncHandle } from './fs-durable.ts'
 import { ENTRY_MARKER, segmentDay } from './history-segment.ts'
 import type { HistoryLocation } from './outbox-index.ts'
 import { type HistoryHead, historyHeadSchema } from './outbox-schema.ts'
@@ -39,7 +39,7 @@ export interface HistoryScan {
 }
 
 /** Indexes the history folder, repairing what a crash can leave (see the file's comment). */
-export async function scanHistory(folder: string): Promise<HistoryScan> {
+export async function scanHistory(folder: string, counter?: SyncCounter): Promise<HistoryScan> {
   const names = await readdir(folder)
   let temporariesRemoved = 0
   for (const name of names) {
@@ -59,7 +59,7 @@ export async function scanHistory(folder: string): Promise<HistoryScan> {
     if (complete < bytes.length) {
       const line = countNewlines(bytes, complete) + 1
       const id = idOfFragment(decoder.decode(bytes.subarray(complete)))
-      await truncateFile(path, complete)
+      await truncateFile(path, complete, counter)
       dropped.push(id === undefined ? { segment, line } : { segment, line, id })
       bytes = bytes.subarray(0, complete)
     }
@@ -117,11 +117,11 @@ function parseHead(line: string, segment: string, lineNumber: number): HistoryHe
   return parsed.data
 }
 
-async function truncateFile(path: string, length: number): Promise<void> {
+async function truncateFile(path: string, length: number, counter?: SyncCounter): Promise<void> {
   const handle = await open(path, 'r+')
   try {
     await handle.truncate(length)
-    await handle.sync()
+    await syncHandle(handle, counter)
   } finally {
     await handle.close()
   }

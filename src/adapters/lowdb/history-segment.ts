@@ -7,7 +7,7 @@
 import { appendFile, chmod, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
-import { ensurePrivateDir, fsyncDirectory, PRIVATE_FILE_MODE } from './fs-durable.ts'
+import { ensurePrivateDir, fsyncDirectory, PRIVATE_FILE_MODE, syncHandle } from './fs-durable.ts'
 import type { HistoryHead, StoredVersion } from './outbox-schema.ts'
 
 const DAY_MS = 86_400_000
@@ -86,7 +86,7 @@ export async function writeHistorySegment(options: {
     await chmod(path, PRIVATE_FILE_MODE)
     const handle = await open(path, 'r+')
     try {
-      await handle.sync()
+      await syncHandle(handle)
     } finally {
       await handle.close()
     }

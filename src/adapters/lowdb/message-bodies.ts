@@ -1,16 +1,25 @@
 /**
  * Raw composed messages as their own files, `messages/<id>.eml` (0600):
- * written and fsynced before the outbox records them, so that a recorded
- * message always has its bytes, and a body never inflates the outbox files.
- * Beside each body, `<id>.json` keeps the entry as accepted (its envelope),
- * so that a lost `outbox.json` can be rebuilt (see `outbox-recovery.ts`).
+ * bodies too large to go inline in the journal, written and fsynced before
+ * the journal records them, and the bodies of messages that outlived a
+ * compaction (or a stop), moved out of the journal by it, so that a
+ * recorded message always has its bytes. Beside each body, `<id>.json`
+ * keeps the entry as it was stored then (its envelope), so that a lost
+ * `outbox.json` can be rebuilt (see `outbox-recovery.ts`).
  */
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { badRequest, ServiceError } from '../../domain/errors.ts'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
-import { fsyncDirectory, isNotFound, removeFile, writeFailure, writeFileReplacing } from './fs-durable.ts'
+import {
+  fsyncDirectory,
+  isNotFound,
+  removeFile,
+  type SyncCounter,
+  writeFailure,
+  writeFileReplacing,
+} from './fs-durable.ts'
 
 export const MESSAGES_FOLDER = 'messages'
 export const BODY_SUFFIX = '.eml'
@@ -31,9 +40,11 @@ export interface ExpectedBody {
 
 export class MessageBodies {
   readonly #folder: string
+  readonly #counter: SyncCounter | undefined
 
-  constructor(folder: string) {
+  constructor(folder: string, counter?: SyncCounter) {
     this.#folder = folder
+    this.#counter = counter
   }
 
   get folder(): string {
@@ -49,13 +60,17 @@ export class MessageBodies {
       // Every write settles before any cleanup, so a late one cannot leave its body behind.
       const writes = await Promise.allSettled(
         messages.flatMap((message) => [
-          writeFileReplacing(this.pathOf(message.entry.id, BODY_SUFFIX), message.raw),
-          writeFileReplacing(this.pathOf(message.entry.id, ENVELOPE_SUFFIX), JSON.stringify(message.entry)),
+          writeFileReplacing(this.pathOf(message.entry.id, BODY_SUFFIX), message.raw, this.#counter),
+          writeFileReplacing(
+            this.pathOf(message.entry.id, ENVELOPE_SUFFIX),
+            JSON.stringify(message.entry),
+            this.#counter,
+          ),
         ]),
       )
       const failed = writes.find((write) => write.status === 'rejected')
       if (failed) throw failed.reason
-      await fsyncDirectory(this.#folder)
+      await fsyncDirectory(this.#folder, this.#counter)
     } catch (cause) {
       await this.remove(messages.map((message) => message.entry.id))
       throw writeFailure('The message bodies could not be stored', cause)
@@ -72,6 +87,11 @@ export class MessageBodies {
       if (isNotFound(cause)) throw notFound()
       throw new ServiceError('STORAGE', 'The message body could not be read', { cause })
     }
+    return this.check(raw, expected)
+  }
+
+  /** `raw` as it is; with `expected`, only if its size and digest match (`BODY_DAMAGED` otherwise). */
+  check(raw: Uint8Array, expected?: ExpectedBody): Uint8Array {
     if (expected !== undefined) assertIntact(raw, expected)
     return raw
   }

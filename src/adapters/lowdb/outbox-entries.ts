@@ -1,4 +1,4 @@
-/** Full outbox entries for indexed messages: live ones from memory, finished ones read from the history. */
+/** Full outbox entries for indexed messages: those held in memory copied, the others read from the history. */
 import { ServiceError } from '../../domain/errors.ts'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
 import type { HistoryLog } from './history-log.ts'
@@ -13,7 +13,7 @@ export async function entriesOf(
   const stored = await history.read(locations)
   let next = 0
   return messages.map((message) => {
-    if (message.place.kind === 'live') return structuredClone(message.place.entry)
+    if (message.place.kind !== 'history') return structuredClone(message.place.entry)
     const entry = stored[next++]!.entry
     if (entry.id !== message.id) {
       throw new ServiceError('STORAGE', `The history file ${message.place.segment} does not match its index`)

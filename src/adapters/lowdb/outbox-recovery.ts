@@ -2,15 +2,17 @@
  * What opening the store does about files that do not add up, so that
  * nothing accepted is deleted without a record of it:
  *
- * - `outbox.json` missing while the history or `messages/` hold something, or
- *   older than the history (a history line newer than the file's `seq` whose
- *   id the file does not hold: a restored copy), is rebuilt: every body whose
- *   message no record holds becomes a live entry again from its envelope
- *   (`<id>.json`, the entry as accepted), if it was accepted within the
- *   retention and is unfinished.
+ * - `outbox.json` missing while the history, the journal or `messages/` hold
+ *   something, or older than the history (a history line newer than the
+ *   file's `seq` whose id neither the file nor the journal holds: a restored
+ *   copy), is rebuilt: every body whose message no record holds becomes a
+ *   live entry again from its envelope (`<id>.json`, the entry as stored
+ *   with the body), if it was accepted within the retention and is
+ *   unfinished.
  * - A body that no record accounts for and that is not rebuilt (no envelope,
  *   older than the retention, or an interrupted acceptance while the outbox is
- *   intact: the caller never heard of it) moves to `DATA_DIR/lost+found/`.
+ *   intact: the caller never heard of it) moves to `DATA_DIR/lost+found/`;
+ *   so does a body inline in the journal whose message no record holds.
  * - Only `.tmp` leftovers and the bodies of messages recorded as sent or
  *   canceled are deleted.
  *
@@ -19,7 +21,14 @@
 import { readdir, readFile, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isFinished, type OutboxEntry } from '../../domain/mail/record.ts'
-import { ensurePrivateDir, fsyncDirectory, isNotFound, removeFile } from './fs-durable.ts'
+import {
+  ensurePrivateDir,
+  fsyncDirectory,
+  isNotFound,
+  removeFile,
+  type SyncCounter,
+  writeFileReplacing,
+} from './fs-durable.ts'
 import type { HistoryScan } from './history-scan.ts'
 import { BODY_SUFFIX, ENVELOPE_SUFFIX, type MessageBodies } from './message-bodies.ts'
 import type { OutboxIndex } from './outbox-index.ts'
@@ -42,18 +51,22 @@ export function judgeLiveFile(
   stored: LiveFile | null,
   scan: HistoryScan,
   bodyNames: string[],
+  journal: { records: number; ids: ReadonlySet<string> },
 ): LiveFileState {
   if (stored === null) {
-    const anything = scan.versions.size > 0 || bodyNames.some((name) => name.endsWith(BODY_SUFFIX))
+    const anything =
+      scan.versions.size > 0 || journal.records > 0 || bodyNames.some((name) => name.endsWith(BODY_SUFFIX))
     return anything ? { kind: 'missing' } : { kind: 'intact' }
   }
   if (stored.seq === undefined || scan.maxSeq <= stored.seq) return { kind: 'intact' }
   // Any change recorded after the file was written is of a message the file
-  // holds (see `LowdbOutbox`): a finish is written to the history first, and
-  // leaves the live file only afterwards.
+  // or the journal holds (see `outbox-compaction.ts`): a finish reaches the
+  // history only from the journal, whose files outlive the next snapshot.
   let changedSince = 0
   for (const [id, version] of scan.versions) {
-    if (version.head.seq > stored.seq && stored.entries[id] === undefined) changedSince += 1
+    if (version.head.seq > stored.seq && stored.entries[id] === undefined && !journal.ids.has(id)) {
+      changedSince += 1
+    }
   }
   return changedSince === 0 ? { kind: 'intact' } : { kind: 'older', seq: stored.seq, changedSince }
 }
@@ -75,6 +88,8 @@ export async function reconcileBodies(parts: {
   bodies: MessageBodies
   names: string[]
   index: OutboxIndex
+  /** Messages whose body is inline in the journal. */
+  inline: ReadonlySet<string>
   rebuild: boolean
   /** Envelopes accepted before this are not rebuilt (their message would be past the retention). */
   cutoff: number
@@ -120,7 +135,7 @@ export async function reconcileBodies(parts: {
     else if (await moveToLostAndFound(parts.dataDir, bodies, id, suffixes)) outcome.lost.push(id)
   }
   for (const message of index.inStatuses(['queued', 'scheduled', 'sending', 'held'])) {
-    if (!withBody.has(message.id)) outcome.withoutBody.push(message.id)
+    if (!withBody.has(message.id) && !parts.inline.has(message.id)) outcome.withoutBody.push(message.id)
   }
   return outcome
 }
@@ -165,6 +180,30 @@ async function exists(path: string): Promise<boolean> {
     if (isNotFound(error)) return false
     throw error
   }
+}
+
+/**
+ * Writes inline bodies that no record accounts for to `lost+found/` (body
+ * and the entry of its record), never over another file, before their
+ * journal file goes; returns their ids.
+ */
+export async function keepOrphans(
+  dataDir: string,
+  orphans: ReadonlyArray<{ entry: OutboxEntry; raw: Uint8Array }>,
+  counter?: SyncCounter,
+): Promise<string[]> {
+  if (orphans.length === 0) return []
+  const folder = join(dataDir, LOST_AND_FOUND_FOLDER)
+  await ensurePrivateDir(folder)
+  for (const { entry, raw } of orphans) {
+    let copy = 0
+    const nameOf = (suffix: string) => join(folder, `${entry.id}${copy === 0 ? '' : `.${copy}`}${suffix}`)
+    while ((await exists(nameOf(BODY_SUFFIX))) || (await exists(nameOf(ENVELOPE_SUFFIX)))) copy += 1
+    await writeFileReplacing(nameOf(BODY_SUFFIX), raw, counter)
+    await writeFileReplacing(nameOf(ENVELOPE_SUFFIX), JSON.stringify(entry), counter)
+  }
+  await fsyncDirectory(folder, counter)
+  return orphans.map(({ entry }) => entry.id)
 }
 
 /** Removes `outbox.json.<uuid>.tmp` files that a crash left mid-write; returns how many. */

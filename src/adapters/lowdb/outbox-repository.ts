@@ -1,65 +1,74 @@
 /**
- * The repository behind `openOutboxRepository`: keeps the live file, the
- * history, the bodies and the in-memory index in step.
+ * The repository behind `openOutboxRepository`: every acceptance and change
+ * is one record of the journal (`outbox-journal.ts`), durable before it
+ * resolves and shared with whatever else arrives meanwhile (group commit);
+ * the in-memory state (`outbox-state.ts`) takes it once it is on disk, and
+ * the compactor (`outbox-compaction.ts`) folds the journal into the
+ * snapshot and the history in the background.
  */
-import type { Low } from 'lowdb'
 import { ServiceError } from '../../domain/errors.ts'
 import { isFinished, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
 import type { AcceptResult, Clock, OutboxClaims, OutboxPage, OutboxRepository } from '../../domain/ports.ts'
 import { acceptResults } from '../in-process/idempotent-accept.ts'
 import { inProcessClaims } from '../in-process/outbox-claims.ts'
+import { isNotFound, type SyncCounter } from './fs-durable.ts'
 import type { HistoryLog } from './history-log.ts'
-import { Gate, KeyedLocks } from './keyed-locks.ts'
+import { type Gate, KeyedLocks } from './keyed-locks.ts'
 import { assertStorableId, type MessageBodies } from './message-bodies.ts'
+import type { OutboxCompactor } from './outbox-compaction.ts'
 import { decodeCursor, encodeCursor } from './outbox-cursor.ts'
 import { entriesOf } from './outbox-entries.ts'
-import { type IndexedMessage, indexedMessage, type OutboxIndex } from './outbox-index.ts'
-import type { LiveFile, StoredVersion } from './outbox-schema.ts'
+import type { IndexedMessage } from './outbox-index.ts'
+import type { JournalPut, OutboxJournal } from './outbox-journal.ts'
+import type { OutboxState } from './outbox-state.ts'
 import { sweepHistory } from './outbox-sweep.ts'
 
 const UNFINISHED: readonly MailStatus[] = ['queued', 'scheduled', 'sending', 'held']
 
+/** Bodies up to this size go inline in the journal record; larger ones are files of `messages/`. */
+export const INLINE_BODY_MAX_BYTES = 256 * 1024
+
 export interface OutboxStore extends OutboxRepository, OutboxClaims {
   /** Drops finished messages older than the retention, and their bodies; returns how many. */
   sweep(): Promise<number>
-  /** Waits for changes in flight, then refuses new ones. */
+  /** Waits for changes in flight, folds the journal into the files at rest, then refuses new ones. */
   close(): Promise<void>
+  /** How many flushes to disk (fsync, fdatasync, O_DSYNC writes) the store has asked for since it opened. */
+  syncs(): number
+}
+
+export interface LowdbOutboxParts {
+  state: OutboxState
+  journal: OutboxJournal
+  compactor: OutboxCompactor
+  history: HistoryLog
+  bodies: MessageBodies
+  gate: Gate
+  counter: SyncCounter
+  clock: Clock
+  retentionMs: number
+  inlineBodyMaxBytes: number
 }
 
 /**
- * The outbox over its three kinds of files (see `openOutboxRepository`).
- * Changes of one message run in call order; changes of different messages
- * overlap, and their writes are group-committed.
+ * The outbox over its files (see `openOutboxRepository`). Changes of one
+ * message run in call order; changes of different messages overlap, and
+ * share their journal writes.
  */
 export class LowdbOutbox implements OutboxStore {
-  readonly #live: Low<LiveFile>
-  readonly #index: OutboxIndex
-  readonly #history: HistoryLog
+  readonly #parts: LowdbOutboxParts
+  readonly #state: OutboxState
+  readonly #journal: OutboxJournal
   readonly #bodies: MessageBodies
-  readonly #clock: Clock
-  readonly #retentionMs: number
-  readonly #gate = new Gate()
   readonly #locks = new KeyedLocks()
   readonly #background = new Set<Promise<unknown>>()
-  #nextSeq: number
   #closed = false
 
-  constructor(parts: {
-    live: Low<LiveFile>
-    index: OutboxIndex
-    history: HistoryLog
-    bodies: MessageBodies
-    nextSeq: number
-    clock: Clock
-    retentionMs: number
-  }) {
-    this.#live = parts.live
-    this.#index = parts.index
-    this.#history = parts.history
+  constructor(parts: LowdbOutboxParts) {
+    this.#parts = parts
+    this.#state = parts.state
+    this.#journal = parts.journal
     this.#bodies = parts.bodies
-    this.#nextSeq = parts.nextSeq
-    this.#clock = parts.clock
-    this.#retentionMs = parts.retentionMs
   }
 
   async accept(
@@ -82,37 +91,36 @@ export class LowdbOutbox implements OutboxStore {
     )
     return this.#change([...ids, ...keys], async () => {
       for (const id of ids) {
-        if (this.#index.get(id) !== undefined || this.#live.data.entries[id] !== undefined) {
+        if (this.#state.index.get(id) !== undefined) {
           throw new ServiceError('CONFLICT', `A message with id ${id} already exists`)
         }
       }
       const results = await acceptResults(messages, (key) => {
-        const earlierId = this.#index.idempotent(key, since)
+        const earlierId = this.#state.index.idempotent(key, since)
         return earlierId === undefined ? undefined : this.#read(earlierId)
       })
       const fresh = messages.filter((_, index) => !results[index]!.replayed)
       if (fresh.length === 0) return results
-      const freshIds = fresh.map(({ entry }) => entry.id)
-      await this.#bodies.writeAll(fresh)
-      const versions = fresh.map((message) => this.#version(message.entry))
-      for (const version of versions) this.#live.data.entries[version.entry.id] = version
+      // Large bodies are files, durable before the record that names them.
+      const large = fresh.filter(({ raw }) => raw.byteLength > this.#parts.inlineBodyMaxBytes)
+      if (large.length > 0) await this.#bodies.writeAll(large)
+      const puts: JournalPut[] = fresh.map(({ entry, raw }) =>
+        raw.byteLength > this.#parts.inlineBodyMaxBytes
+          ? { entry: structuredClone(entry) }
+          : { entry: structuredClone(entry), raw },
+      )
       try {
-        await this.#live.write()
+        await this.#store(puts)
       } catch (error) {
-        for (const version of versions) {
-          const id = version.entry.id
-          if (this.#live.data.entries[id] === version) delete this.#live.data.entries[id]
-        }
-        await this.#bodies.remove(freshIds)
+        await this.#bodies.remove(large.map(({ entry }) => entry.id))
         throw error
       }
-      for (const version of versions) this.#index.put(liveMessage(version))
       return results
     })
   }
 
   async update(entry: OutboxEntry): Promise<void> {
-    await this.#change([entry.id], () => this.#write(entry))
+    await this.#change([entry.id], () => this.#write([entry]))
   }
 
   now = async (): Promise<number> => this.#claims.now()
@@ -123,51 +131,72 @@ export class LowdbOutbox implements OutboxStore {
   changeAccount: OutboxClaims['changeAccount'] = (account, statuses, decide) =>
     this.#claims.changeAccount(account, statuses, decide)
   upcoming: OutboxClaims['upcoming'] = () => this.#claims.upcoming()
-  oldestDueAge = async (): Promise<number> => this.#index.oldestDueAge(this.#clock.now())
+  oldestDueAge = async (): Promise<number> => this.#state.index.oldestDueAge(this.#parts.clock.now())
 
   /** Claims over this store: its locks, its index, its clock. */
   readonly #claims: OutboxClaims = inProcessClaims({
-    now: () => this.#clock.now(),
-    live: (account, statuses) => this.#index.liveEntries(account, statuses),
+    now: () => this.#parts.clock.now(),
+    live: (account, statuses) => this.#state.index.liveEntries(account, statuses),
     read: (id) => this.#read(id),
-    write: async (entries) => {
-      await Promise.all(entries.map((entry) => this.#write(entry)))
-    },
+    write: (entries) => this.#write(entries),
     locked: (ids, task) => this.#change(ids, task),
   })
 
-  /** Stores a new state of a message; the caller holds its lock. */
-  async #write(entry: OutboxEntry): Promise<void> {
-    const current = this.#index.get(entry.id)
-    if (current === undefined) throw new ServiceError('NOT_FOUND', 'No message with this id')
-    const version = this.#version(entry)
-    if (isFinished(entry.status)) await this.#finish(version, current)
-    else await this.#keepLive(version)
+  /** Stores new states of messages, as one record; the caller holds their locks. */
+  async #write(entries: readonly OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    for (const entry of entries) {
+      if (this.#state.index.get(entry.id) === undefined) {
+        throw new ServiceError('NOT_FOUND', 'No message with this id')
+      }
+    }
+    await this.#store(entries.map((entry) => ({ entry: structuredClone(entry) })))
+  }
+
+  /** Appends one record; once it is durable, the state takes its versions. */
+  async #store(puts: readonly JournalPut[]): Promise<void> {
+    const unneeded = await this.#journal.append(puts, (placed) => {
+      const files: string[] = []
+      puts.forEach((put, position) => {
+        const { seq, body } = placed[position]!
+        if (this.#state.apply({ seq, entry: put.entry }, body).dropFile) files.push(put.entry.id)
+      })
+      return files
+    })
+    // The change is durable; the body file of a sent or canceled message need not hold up the caller.
+    if (unneeded.length > 0) this.#inBackground(this.#bodies.remove(unneeded))
   }
 
   /** The stored message (a copy), live or from the history, without the gate (the caller is inside it). */
   async #read(id: string): Promise<OutboxEntry | undefined> {
-    const message = this.#index.get(id)
+    const message = this.#state.index.get(id)
     return message === undefined ? undefined : (await this.#entriesOf([message]))[0]
   }
 
   async get(id: string): Promise<OutboxEntry | undefined> {
-    const message = this.#index.get(id)
+    const message = this.#state.index.get(id)
     if (message === undefined) return undefined
-    if (message.place.kind === 'live') return structuredClone(message.place.entry)
+    if (message.place.kind !== 'history') return structuredClone(message.place.entry)
     // Look again inside the gate: a sweep may have moved the line meanwhile.
-    return this.#gate.shared(async () => {
-      const current = this.#index.get(id)
-      return current === undefined ? undefined : (await this.#entriesOf([current]))[0]
-    })
+    return this.#parts.gate.shared(() => this.#read(id))
   }
 
   /** The body, checked against the size and digest its entry records (`BODY_DAMAGED` when they differ). */
   async readRaw(id: string): Promise<Uint8Array> {
-    const message = this.#index.get(id)
-    const entry = message?.place.kind === 'live' ? message.place.entry : await this.get(id)
+    const message = this.#state.index.get(id)
+    const entry = message?.place.kind === 'history' ? await this.get(id) : message?.place.entry
     const sha256 = entry?.bodySha256
-    return this.#bodies.read(id, sha256 === undefined ? undefined : { size: entry!.size, sha256 })
+    const expected = sha256 === undefined ? undefined : { size: entry!.size, sha256 }
+    const place = this.#state.inline.get(id)
+    const inline =
+      place === undefined
+        ? undefined
+        : await this.#journal.readBody(place).catch((cause: unknown) => {
+            // Moved to `messages/` meanwhile, and its journal file deleted: read the file.
+            if (isNotFound(cause)) return undefined
+            throw new ServiceError('STORAGE', 'The message body could not be read', { cause })
+          })
+    return inline === undefined ? this.#bodies.read(id, expected) : this.#bodies.check(inline, expected)
   }
 
   async list(query: {
@@ -177,9 +206,9 @@ export class LowdbOutbox implements OutboxStore {
     apiKeyId?: string
   }): Promise<OutboxPage> {
     const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-    return this.#gate.shared(async () => {
+    return this.#parts.gate.shared(async () => {
       const limit = Math.max(0, Math.floor(query.limit))
-      const { items, more } = this.#index.page(query.status, limit, before, query.apiKeyId)
+      const { items, more } = this.#state.index.page(query.status, limit, before, query.apiKeyId)
       const page: OutboxPage = { items: await this.#entriesOf(items) }
       const last = items.at(-1)
       if (more && last !== undefined) page.nextCursor = encodeCursor(last)
@@ -188,63 +217,62 @@ export class LowdbOutbox implements OutboxStore {
   }
 
   async pending(): Promise<OutboxEntry[]> {
-    return this.#entriesOf(this.#index.inStatuses(UNFINISHED))
+    return this.#entriesOf(this.#state.index.inStatuses(UNFINISHED))
   }
 
   async findByIdempotencyKey(key: string, since: number): Promise<OutboxEntry | undefined> {
-    const id = this.#index.idempotent(key, since)
+    const id = this.#state.index.idempotent(key, since)
     return id === undefined ? undefined : this.get(id)
   }
 
   async sentSince(account: string, since: number): Promise<number[]> {
-    return this.#index.sentSince(account, since)
+    return this.#state.index.sentSince(account, since)
   }
 
   async countByStatus(): Promise<Record<MailStatus, number>> {
-    return this.#index.countByStatus()
+    return this.#state.index.countByStatus()
+  }
+
+  syncs(): number {
+    return this.#parts.counter.count
   }
 
   async sweep(): Promise<number> {
-    return this.#gate.exclusive(async () => {
+    this.#assertOpen()
+    // What only the journal holds goes to the history first, where retention looks.
+    await this.#parts.compactor.compact('runtime')
+    return this.#parts.gate.exclusive(async () => {
       this.#assertOpen()
       return sweepHistory({
-        index: this.#index,
-        history: this.#history,
-        bodies: this.#bodies,
-        cutoff: this.#clock.now() - this.#retentionMs,
+        index: this.#state.index,
+        history: this.#parts.history,
+        bodies: {
+          remove: async (ids) => {
+            this.#state.forgetInline(ids)
+            await this.#bodies.remove(ids)
+          },
+        },
+        cutoff: this.#parts.clock.now() - this.#parts.retentionMs,
       })
     })
   }
 
   async close(): Promise<void> {
-    await this.#gate.exclusive(async () => {
+    await this.#parts.gate.exclusive(async () => {
       this.#closed = true
     })
     await Promise.all([...this.#background])
+    // A stopped store is its files at rest; if the fold fails, the journal stays, still the truth.
+    await this.#parts.compactor.compact('close').catch(() => {})
+    await this.#journal.close()
   }
 
   /** Runs a change with the store open and `ids` held. */
   async #change<T>(ids: readonly string[], task: () => Promise<T>): Promise<T> {
-    return this.#gate.shared(async () => {
+    return this.#parts.gate.shared(async () => {
       this.#assertOpen()
       return this.#locks.run(ids, task)
     })
-  }
-
-  /** Finished: history first, then out of the live file, so a crash in between leaves the newer version. */
-  async #finish(version: StoredVersion, current: IndexedMessage): Promise<void> {
-    const location = await this.#history.append(version)
-    const id = version.entry.id
-    // The change is durable once the history line is: its newer `seq` wins on
-    // open. Dropping the live copy and the body need not hold up the caller.
-    if (current.place.kind === 'live' && this.#live.data.entries[id] !== undefined) {
-      delete this.#live.data.entries[id]
-      this.#inBackground(this.#live.write())
-    }
-    this.#index.put(indexedMessage(version.entry, version.seq, { kind: 'history', ...location }))
-    if (version.entry.status === 'sent' || version.entry.status === 'canceled') {
-      this.#inBackground(this.#bodies.remove([id]))
-    }
   }
 
   /** Tidy-up work that nothing waits for but `close`; its failure only leaves a stale copy behind. */
@@ -253,40 +281,12 @@ export class LowdbOutbox implements OutboxStore {
     this.#background.add(tracked)
   }
 
-  async #keepLive(version: StoredVersion): Promise<void> {
-    const id = version.entry.id
-    const previous = this.#live.data.entries[id]
-    this.#live.data.entries[id] = version
-    try {
-      await this.#live.write()
-    } catch (error) {
-      if (this.#live.data.entries[id] === version) {
-        if (previous === undefined) delete this.#live.data.entries[id]
-        else this.#live.data.entries[id] = previous
-      }
-      throw error
-    }
-    this.#index.put(liveMessage(version))
-  }
-
-  #version(entry: OutboxEntry): StoredVersion {
-    const version = { seq: this.#nextSeq, entry: structuredClone(entry) }
-    this.#nextSeq += 1
-    // The next write of the live file records how far the numbering went.
-    this.#live.data.seq = version.seq
-    return version
-  }
-
   /** Full entries (copies) for indexed messages, reading finished ones from the history. */
   #entriesOf(messages: readonly IndexedMessage[]): Promise<OutboxEntry[]> {
-    return entriesOf(this.#history, messages)
+    return entriesOf(this.#parts.history, messages)
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new ServiceError('STORAGE', 'The outbox is closed')
   }
-}
-
-function liveMessage(version: StoredVersion): IndexedMessage {
-  return indexedMessage(version.entry, version.seq, { kind: 'live', entry: version.entry })
 }

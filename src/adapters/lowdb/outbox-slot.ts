@@ -6,7 +6,7 @@
  * messages) whose account, status and segment strings are shared, and which
  * serves as its own sort key.
  */
-import { MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
+import { isFinished, MAIL_STATUSES, type MailStatus, type OutboxEntry } from '../../domain/mail/record.ts'
 import type { OrderKey } from './sorted.ts'
 
 /** Where a finished version sits in the history: a byte range of one segment file. */
@@ -29,8 +29,15 @@ export interface IndexedMessage {
   apiKeyId?: string
   /** Version number of the current state (see `StoredVersion`). */
   seq: number
-  /** Unfinished messages are kept whole (the live file holds them anyway); finished ones point into history. */
-  place: { kind: 'live'; entry: OutboxEntry } | ({ kind: 'history' } & HistoryLocation)
+  /**
+   * Unfinished messages are kept whole (the snapshot holds them anyway);
+   * finished ones too until the next compaction writes them to the history
+   * (`journal`: only the journal holds them on disk), then they point into it.
+   */
+  place:
+    | { kind: 'live'; entry: OutboxEntry }
+    | { kind: 'journal'; entry: OutboxEntry }
+    | ({ kind: 'history' } & HistoryLocation)
 }
 
 /**
@@ -47,7 +54,7 @@ export interface Slot extends OrderKey {
   /** Shared like `account`: one string per key id. */
   apiKeyId: string | undefined
   seq: number
-  /** Set while unfinished. */
+  /** Set while unfinished, or finished but not yet in the history. */
   entry: OutboxEntry | undefined
   /** Set once in the history. */
   segment: string | undefined
@@ -71,7 +78,7 @@ export class SlotMaker {
       idempotencyKey: message.idempotencyKey,
       apiKeyId: message.apiKeyId === undefined ? undefined : this.#shared(message.apiKeyId),
       seq: message.seq,
-      entry: message.place.kind === 'live' ? message.place.entry : undefined,
+      entry: message.place.kind === 'history' ? undefined : message.place.entry,
       segment: history === undefined ? undefined : this.#shared(history.segment),
       offset: history?.offset ?? 0,
       length: history?.length ?? 0,
@@ -89,9 +96,9 @@ export class SlotMaker {
 /** The message as callers see it (made on each lookup; the slot stays flat). */
 export function messageOf(slot: Slot): IndexedMessage {
   const place: IndexedMessage['place'] =
-    slot.entry !== undefined
-      ? { kind: 'live', entry: slot.entry }
-      : { kind: 'history', segment: slot.segment!, offset: slot.offset, length: slot.length }
+    slot.entry === undefined
+      ? { kind: 'history', segment: slot.segment!, offset: slot.offset, length: slot.length }
+      : { kind: isFinished(slot.status) ? 'journal' : 'live', entry: slot.entry }
   return indexedMessage(slot, slot.seq, place)
 }
 

@@ -1,40 +1,55 @@
 /**
- * The durable outbox under DATA_DIR, shaped so that the cost of accepting
- * or updating a message does not grow with the history:
+ * The durable outbox under DATA_DIR, shaped so that accepting or changing a
+ * message costs one shared flush, whatever the size of the history:
  *
- * - `messages/<id>.eml`: raw bodies, written and fsynced before the entry is
- *   recorded, with `<id>.json` beside each (the entry as accepted, to rebuild
- *   a lost outbox file: see `outbox-recovery.ts`); removed once a message is
- *   sent or canceled.
- * - `outbox.json` (lowdb, group-committed): unfinished messages only.
- * - `history/<day>.jsonl`: finished versions, appended and fsynced; the last
- *   version of an id wins. Retention deletes or compacts whole days.
+ * - `outbox.<n>.log`: the journal (`outbox-journal.ts`). Every acceptance
+ *   and change is one record appended to it, and concurrent ones share one
+ *   write through O_DSYNC (group commit); bodies up to `inlineBodyMaxBytes`
+ *   (256 KiB) go inline in the record.
+ * - `outbox.json`: the snapshot of the unfinished messages as of a journal
+ *   `seq`, rewritten only by a compaction (`outbox-compaction.ts`), in the
+ *   background once the journal has grown, and on close.
+ * - `history/<day>.jsonl`: finished versions, appended by the compaction;
+ *   the last version of an id wins. Retention deletes or compacts whole days.
+ * - `messages/<id>.eml`: bodies above the inline limit (written and fsynced
+ *   before their record) and the bodies of messages that outlived a
+ *   compaction or a stop, with `<id>.json` beside each (the entry, to
+ *   rebuild a lost snapshot: see `outbox-recovery.ts`); removed once a
+ *   message is sent or canceled.
  *
- * Indexes live in memory and are rebuilt on open (see `OutboxIndex`).
+ * Indexes live in memory and are rebuilt on open (see `OutboxIndex`): the
+ * snapshot, the journal after it and the history, joined by `seq`
+ * (`outbox-merge.ts`), then the journal folded into the files.
  */
-import { readdir } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Low } from 'lowdb'
 import type { Clock } from '../../domain/ports.ts'
 import { DurableJsonFile } from './durable-file.ts'
-import { ensurePrivateDir } from './fs-durable.ts'
+import { ensurePrivateDir, SyncCounter } from './fs-durable.ts'
 import { HistoryLog } from './history-log.ts'
-import { type HistoryScan, scanHistory } from './history-scan.ts'
+import { scanHistory } from './history-scan.ts'
 import { HISTORY_FOLDER } from './history-segment.ts'
-import { MESSAGES_FOLDER, MessageBodies } from './message-bodies.ts'
-import { indexedMessage, type OutboxIndex } from './outbox-index.ts'
+import { Gate } from './keyed-locks.ts'
+import { BODY_SUFFIX, MESSAGES_FOLDER, MessageBodies } from './message-bodies.ts'
+import { OutboxCompactor, SNAPSHOT_FILE } from './outbox-compaction.ts'
+import { OutboxJournal, readInlineBody } from './outbox-journal.ts'
+import { journalFileName } from './outbox-journal-format.ts'
+import { readJournal } from './outbox-journal-read.ts'
 import { mergeOutbox } from './outbox-merge.ts'
 import {
-  type BodiesOutcome,
+  reportBodies,
+  reportHistoryRepairs,
+  reportJournalRepairs,
+  reportLiveFileState,
+} from './outbox-notices.ts'
+import {
   judgeLiveFile,
-  type LiveFileState,
-  LOST_AND_FOUND_FOLDER,
+  keepOrphans,
   type NoticeListener,
-  namedIds,
   reconcileBodies,
   removeLiveTemporaries,
 } from './outbox-recovery.ts'
-import { LowdbOutbox, type OutboxStore } from './outbox-repository.ts'
+import { INLINE_BODY_MAX_BYTES, LowdbOutbox, type OutboxStore } from './outbox-repository.ts'
 import { type LiveFile, liveFileSchema } from './outbox-schema.ts'
 
 export { writeHistorySegment } from './history-segment.ts'
@@ -43,8 +58,6 @@ export type { OutboxStore } from './outbox-repository.ts'
 
 /** Finished messages are kept 30 days unless told otherwise. */
 export const DEFAULT_RETENTION_MS = 30 * 86_400_000
-
-const LIVE_FILE = 'outbox.json'
 
 export interface OutboxStoreOptions {
   dataDir: string
@@ -56,144 +69,115 @@ export interface OutboxStoreOptions {
    * file, line, count or ids concerned: names only, never content.
    */
   onNotice?: NoticeListener
+  /** Bodies up to this many bytes go inline in the journal; larger ones are files. Default 256 KiB. */
+  inlineBodyMaxBytes?: number
+  /** The journal grows to this at least before it is folded into the files; default 1 MiB. */
+  compactAfterBytes?: number
 }
 
 /** Opens (creating if needed) the outbox under `dataDir`, folders 0700 and files 0600. */
 export async function openOutboxRepository(options: OutboxStoreOptions): Promise<OutboxStore> {
+  const { dataDir, clock } = options
   const notice = options.onNotice ?? (() => {})
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS
-  const historyFolder = join(options.dataDir, HISTORY_FOLDER)
-  const messagesFolder = join(options.dataDir, MESSAGES_FOLDER)
-  await ensurePrivateDir(options.dataDir)
+  const counter = new SyncCounter()
+  const historyFolder = join(dataDir, HISTORY_FOLDER)
+  const messagesFolder = join(dataDir, MESSAGES_FOLDER)
+  await ensurePrivateDir(dataDir)
   await ensurePrivateDir(historyFolder)
   await ensurePrivateDir(messagesFolder)
 
-  const scan = await scanHistory(historyFolder)
-  const liveTemporaries = await removeLiveTemporaries(options.dataDir, LIVE_FILE)
+  const scan = await scanHistory(historyFolder, counter)
+  const liveTemporaries = await removeLiveTemporaries(dataDir, SNAPSHOT_FILE)
   if (liveTemporaries > 0) {
-    notice('Removed interrupted writes of the outbox file', { file: LIVE_FILE, count: liveTemporaries })
+    notice('Removed interrupted writes of the outbox file', { file: SNAPSHOT_FILE, count: liveTemporaries })
   }
-  const liveFile = new DurableJsonFile<LiveFile>(join(options.dataDir, LIVE_FILE), liveFileSchema)
-  const stored = await liveFile.read()
-  const live = new Low<LiveFile>(liveFile, { version: 1, entries: {} })
-  if (stored !== null) live.data = stored
+  const snapshotPath = join(dataDir, SNAPSHOT_FILE)
+  const stored = await new DurableJsonFile<LiveFile>(snapshotPath, liveFileSchema).read()
+  const onDisk = await readJournal(dataDir, counter)
   const bodyNames = await readdir(messagesFolder)
-  const state = judgeLiveFile(stored, scan, bodyNames)
-  const liveCount = Object.keys(live.data.entries).length
-  const { index, maxSeq, liveChanged } = mergeOutbox(scan, live.data)
-  reportHistoryRepairs(scan, index, notice)
-  if (liveChanged) {
+  const merged = mergeOutbox(scan, stored ?? { version: 1, entries: {} }, onDisk)
+  const { state } = merged
+  const judged = judgeLiveFile(stored, scan, bodyNames, {
+    records: onDisk.versions.length,
+    ids: merged.journalIds,
+  })
+  reportHistoryRepairs(scan, state.index, merged.journalIds, notice)
+  reportJournalRepairs(onDisk.dropped, state.index, merged.journalIds, notice)
+  if (merged.superseded > 0) {
     notice('Dropped entries of the outbox file that the history shows finished (interrupted clean-up)', {
-      file: LIVE_FILE,
-      count: liveCount - Object.keys(live.data.entries).length,
+      file: SNAPSHOT_FILE,
+      count: merged.superseded,
     })
   }
 
-  const bodies = new MessageBodies(messagesFolder)
+  const bodies = new MessageBodies(messagesFolder, counter)
+  const orphans = await Promise.all(
+    merged.orphans.map(async ({ entry, place }) => ({
+      entry,
+      raw: await readInlineBody(join(dataDir, journalFileName(place.gen)), place),
+    })),
+  )
+  const lostInline = await keepOrphans(dataDir, orphans, counter)
   const outcome = await reconcileBodies({
-    dataDir: options.dataDir,
+    dataDir,
     bodies,
     names: bodyNames,
-    index,
-    rebuild: state.kind !== 'intact',
-    cutoff: options.clock.now() - retentionMs,
+    index: state.index,
+    inline: new Set(state.inline.keys()),
+    rebuild: judged.kind !== 'intact',
+    cutoff: clock.now() - retentionMs,
   })
-  let nextSeq = maxSeq + 1
-  for (const entry of outcome.rebuilt) {
-    const version = { seq: nextSeq++, entry }
-    live.data.entries[entry.id] = version
-    index.put(indexedMessage(entry, version.seq, { kind: 'live', entry }))
-  }
-  live.data.seq = nextSeq - 1
-  if (liveChanged || state.kind !== 'intact') await live.write()
-  reportLiveFileState(state, outcome.rebuilt.length, notice)
+  outcome.lost.push(...lostInline)
+  // A body both in a file and inline (a crash after a compaction moved it): the file is read.
+  state.forgetInline(bodyNames.filter((name) => name.endsWith(BODY_SUFFIX)).map((name) => name.slice(0, -4)))
+  let seq = merged.maxSeq
+  for (const entry of outcome.rebuilt) state.apply({ seq: ++seq, entry })
+  reportLiveFileState(judged, outcome.rebuilt.length, notice)
   reportBodies(outcome, notice)
 
-  return new LowdbOutbox({
-    live,
-    index,
-    history: new HistoryLog(historyFolder, scan.segments),
-    bodies,
-    nextSeq,
-    clock: options.clock,
-    retentionMs,
+  const gate = new Gate()
+  const history = new HistoryLog(historyFolder, scan.segments, counter)
+  let compactor: OutboxCompactor | undefined
+  const journal = new OutboxJournal({
+    dataDir,
+    generations: onDisk.generations,
+    seq,
+    counter,
+    between: () => compactor?.quietPoint(),
   })
-}
-
-function reportHistoryRepairs(scan: HistoryScan, index: OutboxIndex, notice: NoticeListener): void {
-  if (scan.temporariesRemoved > 0) {
-    notice('Removed interrupted rewrites of the history', {
-      folder: HISTORY_FOLDER,
-      count: scan.temporariesRemoved,
+  compactor = new OutboxCompactor({
+    dataDir,
+    state,
+    journal,
+    history,
+    bodies,
+    counter,
+    gate,
+    snapshotBytes: stored === null ? 0 : (await stat(snapshotPath)).size,
+    ...(options.compactAfterBytes === undefined ? {} : { compactAfterBytes: options.compactAfterBytes }),
+  })
+  const store = new LowdbOutbox({
+    state,
+    journal,
+    compactor,
+    history,
+    bodies,
+    gate,
+    counter,
+    clock,
+    retentionMs,
+    inlineBodyMaxBytes: options.inlineBodyMaxBytes ?? INLINE_BODY_MAX_BYTES,
+  })
+  const repaired = merged.superseded > 0 || judged.kind !== 'intact' || outcome.rebuilt.length > 0
+  if (stored === null || repaired || onDisk.generations.length > 0) {
+    // What the journal holds goes into the files, so that they stay bounded across restarts.
+    await compactor.compact('open').catch((error: unknown) => {
+      notice('Could not fold the outbox journal into the snapshot at start; it stays, still the truth', {
+        file: SNAPSHOT_FILE,
+        code: (error as { code?: string }).code ?? 'unknown',
+      })
     })
   }
-  for (const { segment, line, id } of scan.dropped) {
-    const fields: Record<string, string | number> = { file: `${HISTORY_FOLDER}/${segment}`, line }
-    if (id === undefined) {
-      notice('Dropped an incomplete last line of the history (interrupted write)', fields)
-      continue
-    }
-    const place = index.get(id)?.place.kind
-    fields.id = id
-    if (place === undefined) {
-      notice(
-        'Dropped an incomplete last line of the history (interrupted write); its message has no other record',
-        fields,
-      )
-    } else {
-      fields.keptFrom = place === 'live' ? LIVE_FILE : HISTORY_FOLDER
-      notice(
-        'Dropped an incomplete last line of the history (interrupted write); its message keeps its last whole record',
-        fields,
-      )
-    }
-  }
-}
-
-function reportLiveFileState(state: LiveFileState, rebuilt: number, notice: NoticeListener): void {
-  if (state.kind === 'missing') {
-    notice('The outbox file was missing; rebuilt its unfinished messages from their stored envelopes', {
-      file: LIVE_FILE,
-      rebuilt,
-    })
-  } else if (state.kind === 'older') {
-    notice(
-      'The outbox file is older than the history; rebuilt its missing unfinished messages from their stored envelopes',
-      {
-        file: LIVE_FILE,
-        seq: state.seq,
-        changedSince: state.changedSince,
-        rebuilt,
-      },
-    )
-  }
-}
-
-function reportBodies(outcome: BodiesOutcome, notice: NoticeListener): void {
-  if (outcome.temporariesRemoved > 0) {
-    notice('Removed interrupted writes of message bodies', {
-      folder: MESSAGES_FOLDER,
-      count: outcome.temporariesRemoved,
-    })
-  }
-  if (outcome.finishedRemoved > 0) {
-    notice('Removed the bodies of sent or canceled messages (interrupted clean-up)', {
-      folder: MESSAGES_FOLDER,
-      count: outcome.finishedRemoved,
-    })
-  }
-  if (outcome.lost.length > 0) {
-    notice('Moved message bodies that no record accounts for aside; they will not be sent', {
-      folder: LOST_AND_FOUND_FOLDER,
-      count: outcome.lost.length,
-      ids: namedIds(outcome.lost),
-    })
-  }
-  if (outcome.withoutBody.length > 0) {
-    notice('Unfinished messages have no stored body; they will fail when their turn comes', {
-      folder: MESSAGES_FOLDER,
-      count: outcome.withoutBody.length,
-      ids: namedIds(outcome.withoutBody),
-    })
-  }
+  return store
 }

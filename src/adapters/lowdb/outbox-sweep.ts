@@ -13,7 +13,7 @@ import type { HistoryLocation, IndexedMessage, OutboxIndex } from './outbox-inde
 export async function sweepHistory(parts: {
   index: OutboxIndex
   history: HistoryLog
-  bodies: MessageBodies
+  bodies: Pick<MessageBodies, 'remove'>
   cutoff: number
 }): Promise<number> {
   const { index, history, cutoff } = parts

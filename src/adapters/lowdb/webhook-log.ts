@@ -20,33 +20,15 @@
  * cannot be done, the next append starts a new file (a torn last line is
  * ignored on open: it was never acknowledged).
  */
-import { constants } from 'node:fs'
-import { chmod, type FileHandle, open, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  fsyncDirectory,
-  PRIVATE_FILE_MODE,
-  removeFile,
-  writeFailure,
-  writeFileDurably,
-} from './fs-durable.ts'
+import { AppendFiles } from './append-files.ts'
+import { writeFailure, writeFileDurably } from './fs-durable.ts'
+import { GroupCommit } from './group-commit.ts'
 import { type BookChange, logFileName } from './webhook-files.ts'
 import type { LogOnDisk } from './webhook-log-read.ts'
 
 /** The log grows to this at least before it is compacted. */
 const MIN_LOG_BYTES = 1 << 20
-
-/**
- * Appends durable once written (O_DSYNC: the data and the size, as
- * fdatasync), where the platform has it: one system call and one wake-up
- * of the event loop per append instead of two. Elsewhere, a fdatasync
- * follows each write.
- */
-const SYNC_WRITES: number | undefined = constants.O_DSYNC
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (SYNC_WRITES ?? 0)
-
-/** How long an append nobody waits for waits for company: a write shared by several. */
-const LINGER_MS = 3
 
 export interface WebhookLogOptions {
   dataDir: string
@@ -73,28 +55,33 @@ interface Queued {
 
 export class WebhookLog {
   readonly #options: WebhookLogOptions
-  readonly #queue: Queued[] = []
-  /** Log files not yet covered by a durable snapshot. */
-  readonly #generations: number[]
-  #gen: number
+  readonly #files: AppendFiles
+  readonly #commits: GroupCommit<Queued>
   #seq: number
-  #handle: FileHandle | undefined
-  /** Bytes acknowledged in the current file (where a failed append is cut back to). */
-  #fileBytes = 0
   /** Bytes in the log files since the last snapshot. */
   #logBytes = 0
   #snapshotBytes: number
-  #draining: Promise<void> | undefined
   #compacting: Promise<void> | undefined
   #compactWanted = false
-  #lingering: ReturnType<typeof setTimeout> | undefined
   /** Why the last snapshot failed, until one succeeds. */
   #failed: unknown
 
   constructor(options: WebhookLogOptions) {
     this.#options = options
-    this.#generations = [...options.onDisk.generations]
-    this.#gen = (options.onDisk.generations.at(-1) ?? 0) + 1
+    this.#files = new AppendFiles({
+      folder: options.dataDir,
+      nameOf: logFileName,
+      generations: options.onDisk.generations,
+    })
+    this.#commits = new GroupCommit<Queued>({
+      commit: (batch) => this.#appendQueued(batch),
+      // Snapshots one at a time, once the queue is empty: a snapshot never covers a file an append is writing to.
+      between: (queued) => {
+        if (queued > 0 || !this.#compactWanted) return
+        this.#compactWanted = false
+        this.#startCompaction()
+      },
+    })
     this.#seq = options.onDisk.seq
     this.#snapshotBytes = options.snapshotBytes
   }
@@ -104,8 +91,8 @@ export class WebhookLog {
    * order of the records, before any later record is applied) and resolves
    * with its result. Rejects, applying nothing, when the append failed.
    * `lingering`: nobody waits for it now (a settle, a publication after the
-   * change, a note taken ahead), so it may wait LINGER_MS for others to
-   * share its write; any other append takes it along at once.
+   * change, a note taken ahead), so it may wait a few milliseconds for others
+   * to share its write; any other append takes it along at once.
    */
   append<T>(
     changes: readonly BookChange[],
@@ -113,9 +100,7 @@ export class WebhookLog {
     options: { lingering?: boolean } = {},
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ changes, apply, resolve: resolve as (value: unknown) => void, reject })
-      if (options.lingering) this.#linger()
-      else this.#kick()
+      this.#commits.push({ changes, apply, resolve: resolve as (value: unknown) => void, reject }, options)
     })
   }
 
@@ -127,60 +112,34 @@ export class WebhookLog {
    */
   async compact(): Promise<void> {
     await this.#idle()
-    if (this.#generations.length === 0 && this.#handle === undefined) return
+    if (this.#files.generations.length === 0) return
     this.#compactWanted = true
-    this.#kick()
+    this.#commits.kick()
     await this.#idle()
     if (this.#failed !== undefined) throw this.#failed
   }
 
   async #idle(): Promise<void> {
-    if (this.#queue.length > 0) this.#kick()
-    while (this.#draining !== undefined || this.#compacting !== undefined) {
-      await this.#draining
+    await this.#commits.flushed()
+    while (this.#compacting !== undefined) {
       await this.#compacting
+      await this.#commits.flushed()
     }
   }
 
-  #linger(): void {
-    if (this.#draining !== undefined || this.#lingering !== undefined) return
-    this.#lingering = setTimeout(() => this.#kick(), LINGER_MS)
-  }
-
-  #kick(): void {
-    clearTimeout(this.#lingering)
-    this.#lingering = undefined
-    this.#draining ??= this.#drain()
-  }
-
-  /** Appends and snapshots one at a time: a snapshot never covers a file an append is writing to. */
-  async #drain(): Promise<void> {
-    try {
-      // Let calls made in the same tick join the first append.
-      await Promise.resolve()
-      for (;;) {
-        if (this.#queue.length > 0) await this.#appendQueued()
-        else if (this.#compactWanted) {
-          this.#compactWanted = false
-          this.#startCompaction()
-        } else break
-      }
-    } finally {
-      // In the same step as the last look at the queue: a call queued after it starts a new drain.
-      this.#draining = undefined
-    }
-  }
-
-  async #appendQueued(): Promise<void> {
-    const batch = this.#queue.splice(0)
+  async #appendQueued(batch: Queued[]): Promise<void> {
     let text = ''
     for (const queued of batch) text += `${JSON.stringify({ seq: ++this.#seq, changes: queued.changes })}\n`
+    const bytes = Buffer.from(text, 'utf8')
+    const name = logFileName(this.#files.current)
     try {
-      await this.#write(text)
-    } catch (error) {
+      await this.#files.append(bytes)
+    } catch (cause) {
+      const error = writeFailure(`The store file ${name} could not be written`, cause)
       for (const queued of batch) queued.reject(error)
       return
     }
+    this.#logBytes += bytes.length
     for (const queued of batch) {
       try {
         queued.resolve(queued.apply())
@@ -192,77 +151,24 @@ export class WebhookLog {
     if (this.#logBytes >= Math.max(floor, 2 * this.#snapshotBytes)) this.#compactWanted = true
   }
 
-  async #write(text: string): Promise<void> {
-    const { dataDir } = this.#options
-    const name = logFileName(this.#gen)
-    let step: 'open' | 'write' | 'sync' = 'open'
-    try {
-      if (this.#handle === undefined) {
-        const path = join(dataDir, name)
-        this.#handle = await open(path, APPEND_FLAGS, PRIVATE_FILE_MODE)
-        this.#fileBytes = 0
-        this.#generations.push(this.#gen)
-        await chmod(path, PRIVATE_FILE_MODE)
-        // The new file's name itself must survive a power cut.
-        await fsyncDirectory(dataDir)
-      }
-      const bytes = Buffer.from(text, 'utf8')
-      // A write through O_DSYNC is its own sync: what it leaves after a failure may be on disk already.
-      step = SYNC_WRITES === undefined ? 'write' : 'sync'
-      for (let offset = 0; offset < bytes.length; ) {
-        offset += (await this.#handle.write(bytes, offset, bytes.length - offset)).bytesWritten
-      }
-      step = 'sync'
-      if (SYNC_WRITES === undefined) await this.#handle.datasync()
-      this.#fileBytes += bytes.length
-      this.#logBytes += bytes.length
-    } catch (cause) {
-      await this.#afterFailure(join(dataDir, name), step)
-      throw writeFailure(`The store file ${name} could not be written`, cause)
-    }
-  }
-
-  /**
-   * Cuts a failed write off the file, which goes on; after a failed open or
-   * sync (whose pages the kernel may have dropped), or when the cut fails,
-   * the next append starts a new file.
-   */
-  async #afterFailure(path: string, step: 'open' | 'write' | 'sync'): Promise<void> {
-    const cut =
-      this.#handle !== undefined &&
-      (await truncate(path, this.#fileBytes).then(
-        () => true,
-        () => false,
-      ))
-    if (cut && step === 'write') return
-    const handle = this.#handle
-    this.#handle = undefined
-    this.#gen += 1
-    await handle?.close().catch(() => {})
-  }
-
   /** Between two appends: every record up to #seq is applied, none after, and no write is under way. */
   #startCompaction(): void {
     if (this.#compacting !== undefined) return
     const { dataDir, snapshotName } = this.#options
     const text = JSON.stringify(this.#options.snapshot(this.#seq))
-    const covered = this.#generations.splice(0)
+    const sealing = this.#files.seal()
+    const covered = [...this.#files.generations]
     const coveredBytes = this.#logBytes
-    const handle = this.#handle
-    this.#handle = undefined
-    this.#gen += 1
     this.#logBytes = 0
     this.#compacting = (async () => {
-      await handle?.close().catch(() => {})
+      await sealing
       await writeFileDurably(join(dataDir, snapshotName), text)
       this.#snapshotBytes = text.length
       this.#failed = undefined
-      for (const gen of covered) await removeFile(join(dataDir, logFileName(gen)))
-      await fsyncDirectory(dataDir)
+      await this.#files.remove(covered)
     })()
       .catch((error: unknown) => {
         // The files stay until a later snapshot: their records are still the truth.
-        this.#generations.unshift(...covered.filter((gen) => !this.#generations.includes(gen)))
         this.#logBytes += coveredBytes
         this.#failed = error
       })

@@ -41,6 +41,8 @@ export interface GaugeSources {
   accountsByStatus(): Promise<Partial<Record<AccountState, number>>>
   /** Absent: the gauge is not exposed (no webhook store wired). */
   pendingWebhooks?: () => Promise<number>
+  /** The store's fsyncs so far (lowdb); absent on PostgreSQL, whose own statistics count its WAL flushes. */
+  storeSyncs?: () => number
 }
 
 export interface PrometheusMetrics extends Metrics {
@@ -197,6 +199,19 @@ export function createPrometheusMetrics(options: {
   const pendingWebhooks = sources.pendingWebhooks
   if (pendingWebhooks !== undefined) {
     gauge('webhook_deliveries_pending', 'Webhook deliveries not yet delivered nor given up.', pendingWebhooks)
+  }
+
+  const storeSyncs = sources.storeSyncs
+  if (storeSyncs !== undefined) {
+    new Counter({
+      name: name('store_syncs_total'),
+      help: 'fsyncs (and O_DSYNC writes) of the lowdb outbox: concurrent changes share one (group commit).',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(storeSyncs())
+      },
+    })
   }
 
   const runtime = runtimeMetrics()

@@ -151,6 +151,20 @@ export function openPostgres(databaseUrl: string, options: PostgresOptions = {})
 }
 
 /**
+ * A sentence for the log when the database commits without waiting for
+ * the disk (`synchronous_commit = off` for this login): an acceptance could
+ * then be answered and lost in a crash of the database server. `local`,
+ * `remote_write`, `on` and `remote_apply` all wait for the local disk.
+ */
+export async function asynchronousCommitWarning(pool: pg.Pool): Promise<string | undefined> {
+  const { rows } = await pool.query<{ setting: string }>(
+    `SELECT current_setting('synchronous_commit') AS setting`,
+  )
+  if (rows[0]?.setting !== 'off') return undefined
+  return 'The database commits asynchronously (synchronous_commit = off): a message answered as accepted can be lost if the database server crashes; set synchronous_commit to on for this database or role'
+}
+
+/**
  * Opens the pool and checks the database answers (`SELECT 1`): throws
  * `SERVICE_UNAVAILABLE` when it cannot be reached, `CONFIG` when it refuses
  * the login or the database does not exist.

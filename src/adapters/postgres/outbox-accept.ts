@@ -25,7 +25,8 @@ import {
   rowOf,
   WRITTEN_COLUMNS,
 } from './outbox-rows.ts'
-import { inTransaction } from './transaction.ts'
+import { inShortTransaction } from './short-transaction.ts'
+import { SIGNAL_CHANNEL } from './signals.ts'
 
 /** Whose keys: one namespace until keys are scoped per API key. */
 const NAMESPACE = ''
@@ -43,7 +44,10 @@ WHERE k.namespace = '${NAMESPACE}' AND k.key = ANY($1::text[]) AND k.created_at 
 /**
  * Messages ($1, rowOf JSON), keys ($3, JSON) and bodies ($4 …) in one
  * statement; returns the keys it took (a live one held by another message
- * is not taken).
+ * is not taken), or one row of a null key. The same statement announces
+ * the new mail of each account to the fleet (`signals.ts`): a NOTIFY is
+ * sent at commit, so no replica hears of a message before it is stored,
+ * and the announcement costs no round trip and no commit of its own.
  */
 function insertStatement(bodies: number): string {
   const values = Array.from({ length: bodies }, (_, i) => `($${4 + 2 * i}, $${5 + 2 * i}::bytea)`).join(', ')
@@ -51,7 +55,10 @@ function insertStatement(bodies: number): string {
 WITH inserted AS (
   INSERT INTO messages (id, ${WRITTEN_COLUMNS.join(', ')})
   SELECT r.id, ${ROW_VALUES} FROM jsonb_to_recordset($1::jsonb) AS r(${ROW_RECORD}) ORDER BY r.ord
-  RETURNING id
+  RETURNING id, account
+), announced AS (
+  SELECT pg_notify('${SIGNAL_CHANNEL}', json_build_object('t', 'mail', 'd', a.account)::text)
+  FROM (SELECT DISTINCT account FROM inserted) a
 ), bodies AS (
   INSERT INTO message_bodies (message_id, raw) VALUES ${values}
 ), keys AS (
@@ -63,7 +70,7 @@ WITH inserted AS (
     WHERE idempotency_keys.created_at < ${SINCE}
   RETURNING key
 )
-SELECT key FROM keys`
+SELECT k.key FROM (SELECT count(*) FROM announced) AS a LEFT JOIN keys k ON true`
 }
 
 interface KeyRow extends MessageRow {
@@ -84,17 +91,17 @@ export async function acceptMessages(
     await pool.query(insertStatement(messages.length), insertParameters(messages, since))
     return messages.map(({ entry }) => ({ entry: structuredClone(entry), replayed: false }))
   }
-  return inTransaction(pool, async (client) => {
+  return inShortTransaction(pool, async (client) => {
     const replays = new Map<string, OutboxEntry>()
     const found = await client.query<KeyRow>(LIVE_KEYS, [keyed.map(keyOf), since ?? null])
     for (const row of found.rows) replays.set(row.key, replayOf(row, messages))
     const fresh = messages.filter((message) => !replays.has(keyOf(message)))
     if (fresh.length > 0) {
-      const inserted = await client.query<{ key: string }>(
+      const inserted = await client.query<{ key: string | null }>(
         insertStatement(fresh.length),
         insertParameters(fresh, since),
       )
-      const taken = new Set(inserted.rows.map((row) => row.key))
+      const taken = new Set(inserted.rows.map((row) => row.key).filter((key) => key !== null))
       const lost = fresh.filter(
         (message) => message.entry.idempotencyKey !== undefined && !taken.has(keyOf(message)),
       )

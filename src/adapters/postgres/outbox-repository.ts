@@ -1,9 +1,11 @@
 /**
  * The outbox on PostgreSQL (tables `messages`, `message_bodies`,
  * `idempotency_keys` of migration 1), shared by every replica: acceptance
- * (`outbox-accept.ts`), claims and status changes under row locks with
- * the database's clock (`outbox-claims.ts`), reads (`outbox-reads.ts`),
- * and the retention sweep. Every method resolves once committed; driver
+ * (`outbox-accept.ts`; concurrent calls without keys share a statement,
+ * `outbox-accept-group.ts`), claims and status changes under row locks with
+ * the database's clock (`outbox-claims.ts`; concurrent settles share a
+ * transaction, `outbox-settles.ts`), reads (`outbox-reads.ts`), and the
+ * retention sweep. Every method resolves once committed; driver
  * errors become `ServiceError`s (`SERVICE_UNAVAILABLE` for a database that
  * cannot be reached). The pool is the caller's: `close` only stops this
  * outbox taking new calls and waits for those under way.
@@ -13,7 +15,8 @@ import { ServiceError } from '../../domain/errors.ts'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
 import type { OutboxClaims, OutboxRepository } from '../../domain/ports.ts'
 import { acceptMessages } from './outbox-accept.ts'
-import { change, changeAccount, claimDue, databaseNow, renew, settle, upcoming } from './outbox-claims.ts'
+import { acceptBatcher } from './outbox-accept-group.ts'
+import { change, changeAccount, claimDue, databaseNow, renew, upcoming } from './outbox-claims.ts'
 import {
   countByStatus,
   findByKey,
@@ -25,6 +28,7 @@ import {
   sentSince,
 } from './outbox-reads.ts'
 import { rowOf, WRITE_ROWS } from './outbox-rows.ts'
+import { settleBatcher } from './outbox-settles.ts'
 import { outboxError } from './transaction.ts'
 
 export type PostgresOutbox = OutboxRepository &
@@ -52,9 +56,27 @@ DELETE FROM messages m USING doomed WHERE m.id = doomed.id`
 const SWEEP_KEYS = `
 DELETE FROM idempotency_keys WHERE created_at < clock_timestamp() - $1::float8 * interval '1 millisecond'`
 
-export function postgresOutbox(pool: pg.Pool, options: { retentionMs: number }): PostgresOutbox {
+export interface PostgresOutboxOptions {
+  retentionMs: number
+  /**
+   * `synchronous_commit` of what the delivery engine writes after
+   * acceptance (claims, lease renewals, outcomes): `on` (default) or `off`,
+   * whose commits return before their WAL is on disk. A crash of the
+   * database server may then undo the last of them (about 3 ×
+   * `wal_writer_delay`): a message sent may be sent again (at least once).
+   * Acceptances, and the admin's changes, are always `on`. The service
+   * keeps the default: measured, `off` did not pay (bench/notes.md,
+   * "What a commit costs on PostgreSQL"); `bench/pg-store-path.ts` compares them.
+   */
+  synchronousCommitOutcomes?: 'on' | 'off'
+}
+
+export function postgresOutbox(pool: pg.Pool, options: PostgresOutboxOptions): PostgresOutbox {
   const running = new Set<Promise<unknown>>()
   let closed = false
+  const outcomes = { synchronousCommit: options.synchronousCommitOutcomes ?? 'on' } as const
+  const acceptGrouped = acceptBatcher(pool)
+  const settle = settleBatcher(pool, outcomes)
 
   /** Runs one call: refused once closed, tracked for `close`, its errors translated. */
   const run = <T>(action: string, work: () => Promise<T>): Promise<T> => {
@@ -75,7 +97,10 @@ export function postgresOutbox(pool: pg.Pool, options: { retentionMs: number }):
     accept: (messages, acceptOptions) =>
       run('store the messages', async () => {
         try {
-          return await acceptMessages(pool, messages, acceptOptions?.idempotencySince)
+          const keyed = messages.some(({ entry }) => entry.idempotencyKey !== undefined)
+          return await (keyed
+            ? acceptMessages(pool, messages, acceptOptions?.idempotencySince)
+            : acceptGrouped(messages))
         } catch (error) {
           throw duplicateId(error) ?? error
         }
@@ -95,9 +120,9 @@ export function postgresOutbox(pool: pg.Pool, options: { retentionMs: number }):
     countByStatus: () => run('count the messages', () => countByStatus(pool)),
     oldestDueAge: () => run('measure the oldest due message', () => oldestDueAge(pool)),
     now: () => run('read the clock', () => databaseNow(pool)),
-    claimDue: (request) => run('claim due messages', () => claimDue(pool, request)),
-    renew: (request) => run('renew the leases', () => renew(pool, request)),
-    settle: (request) => run('record the attempt', () => settle(pool, request)),
+    claimDue: (request) => run('claim due messages', () => claimDue(pool, request, outcomes)),
+    renew: (request) => run('renew the leases', () => renew(pool, request, outcomes)),
+    settle: (request) => run('record the attempt', () => settle(request)),
     change: (id, decide) => run('change the message', () => change(pool, id, decide)),
     changeAccount: (account, statuses, decide) =>
       run("change the account's messages", () => changeAccount(pool, account, statuses, decide)),

@@ -6,6 +6,13 @@
  * transaction mode that does not forward them), so the engine also polls.
  * Payloads are small JSON (`{"t":"mail","d":"account@example.com"}`):
  * a topic and an account, never message content.
+ *
+ * With `outboxAnnouncesMail`, new mail is announced by the outbox itself,
+ * in the statement that stores it or makes it claimable again (a NOTIFY is
+ * sent at commit): `publish('mail')` then sends nothing, which saves a round
+ * trip and a commit per accepted message, and the announcements of this
+ * process's own pool are not delivered back to it (its engine claims what
+ * it stored, at once).
  */
 import pg from 'pg'
 import type { FleetSignals } from '../../domain/ports.ts'
@@ -34,8 +41,23 @@ export function postgresSignals(options: {
   pool: pg.Pool
   databaseUrl: string
   onError?: (message: string) => void
+  /** The outbox of `pool` announces new mail in its own statements (see the file comment). */
+  outboxAnnouncesMail?: boolean
 }): PostgresSignals {
   const listeners = new Set<Listener>()
+  const announcesMail = options.outboxAnnouncesMail === true
+  /** The server processes of this process's pool: their NOTIFYs are this process's own. */
+  const ownBackends = new Set<number>()
+  if (announcesMail) {
+    options.pool.on('connect', (client) => {
+      const pid = (client as { processID?: unknown }).processID
+      if (typeof pid === 'number') ownBackends.add(pid)
+    })
+    options.pool.on('remove', (client) => {
+      const pid = (client as { processID?: unknown }).processID
+      if (typeof pid === 'number') ownBackends.delete(pid)
+    })
+  }
   const webhookListeners = new Set<() => void>()
   let client: pg.Client | undefined
   let connected = false
@@ -43,13 +65,14 @@ export function postgresSignals(options: {
   let retryMs = 100
   let retryTimer: ReturnType<typeof setTimeout> | undefined
 
-  const deliver = (payload: string | undefined) => {
+  const deliver = (payload: string | undefined, from?: number) => {
     if (payload === WEBHOOKS_PAYLOAD) {
       for (const listener of [...webhookListeners]) listener()
       return
     }
     const parsed = parse(payload)
     if (!parsed) return
+    if (parsed.topic === 'mail' && from !== undefined && ownBackends.has(from)) return
     for (const listener of [...listeners]) listener(parsed.topic, parsed.detail)
   }
 
@@ -57,7 +80,7 @@ export function postgresSignals(options: {
     if (closed) return
     const next = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true })
     next.on('notification', (message) => {
-      if (message.channel === SIGNAL_CHANNEL) deliver(message.payload)
+      if (message.channel === SIGNAL_CHANNEL) deliver(message.payload, message.processId)
     })
     const broken = () => {
       if (client !== next) return
@@ -99,6 +122,7 @@ export function postgresSignals(options: {
 
   return {
     async publish(topic, detail) {
+      if (topic === 'mail' && announcesMail) return
       const payload = JSON.stringify(detail === undefined ? { t: topic } : { t: topic, d: detail })
       await options.pool.query('SELECT pg_notify($1, $2)', [SIGNAL_CHANNEL, payload])
     },

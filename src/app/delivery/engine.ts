@@ -18,6 +18,7 @@ import {
   pickReady,
   removeWaiting,
 } from './lane.ts'
+import { sendRequestOf } from './message-body.ts'
 import { createOutcomeRecorder } from './outcome-recorder.ts'
 import { settleFailure } from './settle-failure.ts'
 import { toFailure } from './to-failure.ts'
@@ -35,6 +36,8 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
   const lanes = new Map<string, Lane>()
   const live = new Map<string, OutboxEntry>()
   const waiters = createWaiters()
+  /** The composed bytes `enqueue` was given, while it starts the message's attempt. */
+  const handed = new Map<string, Uint8Array>()
   const storage = options.storage ?? { level: () => 'ok', writeFailed: () => {} }
   let stopping = false
 
@@ -144,6 +147,9 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
 
   const attempt = async (lane: Lane, entry: OutboxEntry): Promise<void> => {
     const releases = lane.releases
+    // Taken before the first await: only an attempt that `enqueue` starts at once gets it.
+    const composed = handed.get(entry.id)
+    handed.delete(entry.id)
     advance(entry, { type: 'claim' })
     logger.debug('Delivery attempt', { id: entry.id, account: entry.account, attempt: entry.attempts })
     let report: () => void
@@ -154,9 +160,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       logger.warn('Could not mark a message as sending', { id: entry.id, error: toFailure(caught).message })
     })
     try {
-      const raw = await outbox.readRaw(entry.id)
-      const request: { account: string; raw: Uint8Array; threadId?: string } = { account: entry.account, raw }
-      if (entry.threadId !== undefined) request.threadId = entry.threadId
+      const request = await sendRequestOf(entry, { outbox, largeBodies: options.largeBodies }, composed)
       const sent = await gmail.send(request)
       advance(entry, { type: 'sent', at: clock.now(), gmailMessageId: sent.id, gmailThreadId: sent.threadId })
       report = () =>
@@ -167,7 +171,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
     await marked
     // Until the outcome is on disk the live copy stays, so that lookups tell the truth;
     // a caller waiting for the attempt hears of it at once even when the write is stuck.
-    const recorded = await recorder.record(lane, entry, () => waiters.resolve(entry.id))
+    const recorded = await recorder.record(lane, entry, () => waiters.resolve(entry.id, entry))
     if (recorded && isFinished(entry.status)) live.delete(entry.id)
     // Logged once recorded: the outcome line means the attempt is over, on disk included.
     if (recorded) {
@@ -175,7 +179,7 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       const outcome = attemptOutcome(entry.status)
       if (outcome !== undefined) options.metrics?.messageOutcome(outcome)
     }
-    waiters.resolve(entry.id)
+    waiters.resolve(entry.id, entry)
   }
 
   /** Applies a failed attempt's outcome; returns how to log it once it is recorded. */
@@ -243,26 +247,29 @@ export function createDeliveryEngine(options: DeliveryOptions): DeliveryEngine {
       if (pending.length > 0) logger.info('Resumed pending mail', { count: pending.length })
     },
 
-    enqueue(entry) {
+    enqueue(entry, body) {
       live.set(entry.id, entry)
       const lane = laneOf(entry.account)
       insertWaiting(lane, entry)
+      // The composed bytes go to an attempt that starts now, and are not kept for a later one.
+      if (body !== undefined) handed.set(entry.id, body)
       pump(lane)
+      handed.delete(entry.id)
     },
 
     async waitForAttempt(id, ms) {
       const accepted = live.get(id)
-      if (!accepted || ms <= 0) return
+      if (!accepted || ms <= 0) return undefined
       const lane = laneOf(accepted.account)
       if (lane.loading) await lane.loading
       const entry = live.get(id)
-      if (!entry || (entry.status !== 'queued' && entry.status !== 'sending') || stopping) return
+      if (!entry || (entry.status !== 'queued' && entry.status !== 'sending') || stopping) return undefined
       if (entry.status === 'queued') {
         // Paced (or backing off) beyond the wait: answer now rather than wait for nothing.
         const now = clock.now()
-        if (earliestStart(lane, id, now, windows, now + ms) > now + ms) return
+        if (earliestStart(lane, id, now, windows, now + ms) > now + ms) return undefined
       }
-      await waiters.wait(id, ms)
+      return waiters.wait(id, ms)
     },
 
     ...controls,

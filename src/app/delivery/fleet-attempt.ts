@@ -15,6 +15,7 @@ import type { OutboxEntry } from '../../domain/mail/record.ts'
 import type { MailEvent } from '../../domain/mail/transition.ts'
 import { attemptOutcome } from '../metrics.ts'
 import type { FleetEngineOptions } from './fleet-engine.ts'
+import { sendRequestOf } from './message-body.ts'
 import { OUTCOME_RETRY } from './outcome-recorder.ts'
 import { failureEvent } from './settle-failure.ts'
 import { toFailure } from './to-failure.ts'
@@ -110,12 +111,15 @@ export function createFleetAttempts(options: FleetAttemptOptions): FleetAttempts
   }
 
   /**
-   * Each account's reservations one after another, in claim order (acceptance
-   * order): made at once, they would be granted, and sent, in any order.
+   * Each account's reservations asked at once, in claim order (acceptance
+   * order), so that the store may grant them together, in the order asked;
+   * their answers heard one after another in that order, however the store
+   * answers, so that they are sent in acceptance order.
    */
   const turns = new Map<string, Promise<void>>()
   const inTurn = <T>(account: string, reserve: () => Promise<T>): Promise<T> => {
-    const reserving = (turns.get(account) ?? Promise.resolve()).then(reserve)
+    const asked = reserve()
+    const reserving = (turns.get(account) ?? Promise.resolve()).then(() => asked)
     const done = reserving.then(
       () => undefined,
       () => undefined,
@@ -164,9 +168,7 @@ export function createFleetAttempts(options: FleetAttemptOptions): FleetAttempts
     let event: MailEvent
     let report: () => void
     try {
-      const raw = await outbox.readRaw(entry.id)
-      const request: { account: string; raw: Uint8Array; threadId?: string } = { account: entry.account, raw }
-      if (entry.threadId !== undefined) request.threadId = entry.threadId
+      const request = await sendRequestOf(entry, { outbox, largeBodies: options.largeBodies })
       const sent = await gmail.send(request)
       event = { type: 'sent', at: clock.now(), gmailMessageId: sent.id, gmailThreadId: sent.threadId }
       report = () =>

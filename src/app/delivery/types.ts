@@ -3,6 +3,7 @@ import type { BackoffPolicy } from '../../domain/delivery/backoff.ts'
 import type { PacingLimits } from '../../domain/delivery/pacing.ts'
 import type { OutboxEntry, RecordedError } from '../../domain/mail/record.ts'
 import type { Clock, GmailPort, OutboxRepository } from '../../domain/ports.ts'
+import type { LargeBodyStore } from '../../domain/upload-ports.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Scheduler } from '../scheduler.ts'
@@ -28,18 +29,26 @@ export interface DeliveryOptions {
   onReauthorizationRequired: (account: string, error: RecordedError) => void
   /** Hears each attempt's outcome once it is recorded. Default: counts nothing. */
   metrics?: Pick<Metrics, 'messageOutcome'>
+  /** Bodies of messages composed from uploads, sent as streams. Default: none (every body is the outbox's). */
+  largeBodies?: Pick<LargeBodyStore, 'open'>
 }
 
 export interface DeliveryEngine extends DeliveryControls {
   /** Loads every live message from the outbox and starts delivering. */
   start(): Promise<void>
-  /** Takes a newly accepted (already durable) message. */
-  enqueue(entry: OutboxEntry): void
+  /**
+   * Takes a newly accepted (already durable) message; with `body`, its bytes
+   * as composed, which an attempt starting at once sends rather than read
+   * them back (a later attempt reads the stored body, checked).
+   */
+  enqueue(entry: OutboxEntry, body?: Uint8Array): void
   /**
    * Resolves after the message's first attempt, or after `ms`, whichever is
-   * first; at once when pacing or a stop puts that attempt beyond `ms`.
+   * first; at once when pacing or a stop puts that attempt beyond `ms`. With
+   * the entry as the attempt left it when the engine has it at hand (its
+   * outcome recorded, or being retried), so that the caller need not read it back.
    */
-  waitForAttempt(id: string, ms: number): Promise<void>
+  waitForAttempt(id: string, ms: number): Promise<OutboxEntry | undefined>
   /** The live copy of a message, if the engine holds it. */
   live(id: string): OutboxEntry | undefined
   /** Accounts that send nothing until an outcome that could not be written is on disk. */

@@ -1,16 +1,22 @@
-/** Callers waiting for a message's next delivery outcome. */
+import type { OutboxEntry } from '../../domain/mail/record.ts'
+
+/**
+ * Callers waiting for a message's next delivery outcome. `resolve` may hand
+ * them the entry as the attempt left it, so that they need not read it back
+ * from the store; a wait that times out gets nothing.
+ */
 export interface Waiters {
-  wait(id: string, ms: number): Promise<void>
-  resolve(id: string): void
+  wait(id: string, ms: number): Promise<OutboxEntry | undefined>
+  resolve(id: string, entry?: OutboxEntry): void
 }
 
 export function createWaiters(): Waiters {
-  const pending = new Map<string, Array<() => void>>()
+  const pending = new Map<string, Array<(entry?: OutboxEntry) => void>>()
   return {
     wait(id, ms) {
-      return new Promise<void>((resolve) => {
+      return new Promise<OutboxEntry | undefined>((resolve) => {
         const timer = setTimeout(done, ms)
-        function done() {
+        function done(entry?: OutboxEntry) {
           clearTimeout(timer)
           const list = pending.get(id)
           if (list) {
@@ -18,18 +24,18 @@ export function createWaiters(): Waiters {
             if (index >= 0) list.splice(index, 1)
             if (list.length === 0) pending.delete(id)
           }
-          resolve()
+          resolve(entry)
         }
         const list = pending.get(id) ?? []
         list.push(done)
         pending.set(id, list)
       })
     },
-    resolve(id) {
+    resolve(id, entry) {
       const list = pending.get(id)
       if (!list) return
       pending.delete(id)
-      for (const done of [...list]) done()
+      for (const done of [...list]) done(entry)
     },
   }
 }

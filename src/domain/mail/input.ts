@@ -9,14 +9,21 @@ import { MAX_SUBJECT_LENGTH } from './message.ts'
 /** "a@b.c", "Ann Example <a@b.c>", or a list of them. */
 export const addressesSchema = z.union([z.string().max(4096), z.array(z.string().max(4096)).max(200)])
 
-export const attachmentInputSchema = z.strictObject({
-  filename: z.string().min(1).max(255),
-  /** Standard base64 (RFC 4648 §4); whitespace allowed. */
-  content: z.string(),
-  contentType: z.string().max(255).optional(),
-  /** For inline images referenced as `cid:` from the HTML. */
-  contentId: z.string().max(255).optional(),
-})
+export const attachmentInputSchema = z
+  .strictObject({
+    filename: z.string().min(1).max(255),
+    /** Standard base64 (RFC 4648 §4); whitespace allowed. */
+    content: z.string().optional(),
+    /** Instead of `content`: the id `POST /uploads` answered for the bytes. */
+    uploadId: z.string().max(128).optional(),
+    contentType: z.string().max(255).optional(),
+    /** For inline images referenced as `cid:` from the HTML. */
+    contentId: z.string().max(255).optional(),
+  })
+  .refine((attachment) => (attachment.content === undefined) !== (attachment.uploadId === undefined), {
+    message: 'An attachment needs its content (base64) or an uploadId from POST /uploads, not both',
+    path: ['content'],
+  })
 
 export const mailInputSchema = z
   .strictObject({

@@ -15,9 +15,12 @@ export interface Mailbox {
 export interface Attachment {
   filename: string
   contentType: string
+  /** The bytes; empty when they are an upload's (`upload`). */
   content: Uint8Array
   /** Set for inline parts referenced as `cid:` from the HTML; without angle brackets. */
   contentId?: string
+  /** Bytes sent earlier to `POST /uploads`, read while the message is composed to storage. */
+  upload?: { uploadId: string }
 }
 
 export interface Mail {

@@ -5,6 +5,7 @@
  */
 import { badRequest, type FieldIssue, isServiceError } from '../errors.ts'
 import { checkBase64, decodeBase64 } from '../mime/base64.ts'
+import { UPLOAD_ID } from '../uploads/upload.ts'
 import { parseAddressList, parseMailbox } from './address.ts'
 import { contentTypeForFilename, isCompositeType, normalizeContentType } from './content-type.ts'
 import { isFieldName, isRoutingHeader, isStructuralHeader } from './header-names.ts'
@@ -156,10 +157,12 @@ function extraHeaders(headers: Record<string, string>, report: Report): Array<[s
 
 function checkAttachment(attachment: AttachmentInput, path: string, report: Report): void {
   checkHeaderText(`${path}.filename`, 'Filename', attachment.filename, report)
-  const base64 = checkBase64(attachment.content)
+  const base64 = attachment.content === undefined ? 'valid' : checkBase64(attachment.content)
   if (base64 === 'base64url') {
     report(`${path}.content`, 'Content must be standard base64 (with + and /), not base64url')
   } else if (base64 === 'invalid') report(`${path}.content`, 'Content is not valid base64')
+  if (attachment.uploadId !== undefined && !UPLOAD_ID.test(attachment.uploadId))
+    report(`${path}.uploadId`, 'Upload ID must be an uploadId that POST /uploads answered')
   const contentType =
     attachment.contentType === undefined ? undefined : normalizeContentType(attachment.contentType)
   if (attachment.contentType !== undefined && contentType === undefined) {
@@ -189,9 +192,10 @@ function toAttachment(input: AttachmentInput): Attachment {
   const attachment: Attachment = {
     filename: input.filename,
     contentType,
-    content: decodeBase64(input.content),
+    content: input.content === undefined ? new Uint8Array(0) : decodeBase64(input.content),
   }
   if (input.contentId !== undefined) attachment.contentId = unbracket(input.contentId)
+  if (input.uploadId !== undefined) attachment.upload = { uploadId: input.uploadId }
   return attachment
 }
 

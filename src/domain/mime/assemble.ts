@@ -5,9 +5,14 @@
 import { ServiceError } from '../errors.ts'
 import { base64LinesLength, writeBase64Lines } from './base64-lines.ts'
 
-/** Bytes still to be written as base64 lines, encoded straight into the final buffer. */
+/**
+ * Bytes still to be written as base64 lines, encoded straight into the final
+ * buffer; or, with `upload`, an upload's bytes, which only a composition plan
+ * (`message-plan.ts`) can write, since they are read as the message is stored.
+ */
 export interface Base64Chunk {
   base64: Uint8Array
+  upload?: { uploadId: string }
 }
 
 /** ASCII text, raw bytes, or bytes to write as base64 lines. */
@@ -54,6 +59,8 @@ export function assemble(list: ChunkList): Uint8Array {
     } else if (chunk instanceof Uint8Array) {
       out.set(chunk, offset)
       offset += chunk.length
+    } else if (chunk.upload !== undefined) {
+      throw new ServiceError('INTERNAL', 'A message with an upload part cannot be composed in memory')
     } else offset = writeBase64Lines(chunk.base64, out, offset)
   }
   if (offset !== length) throw new ServiceError('INTERNAL', 'The composed message has an unexpected length')

@@ -10,6 +10,9 @@ interface NativeUint8Array {
 interface NativeUint8ArrayConstructor {
   fromBase64?: (text: string) => Uint8Array
 }
+interface NativeUint8ArrayTarget {
+  setFromBase64?: (text: string) => { read: number; written: number }
+}
 interface BufferView {
   toString(encoding: 'base64' | 'base64url', start?: number, end?: number): string
   byteOffset: number
@@ -23,6 +26,7 @@ interface BufferConstructor {
 
 const hasToBase64 = typeof (Uint8Array.prototype as NativeUint8Array).toBase64 === 'function'
 const hasFromBase64 = typeof (Uint8Array as NativeUint8ArrayConstructor).fromBase64 === 'function'
+const hasSetFromBase64 = typeof (Uint8Array.prototype as NativeUint8ArrayTarget).setFromBase64 === 'function'
 const NodeBuffer = (globalThis as unknown as { Buffer?: BufferConstructor }).Buffer
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
@@ -133,6 +137,14 @@ export function checkBase64(text: string): 'valid' | 'base64url' | 'invalid' {
 
 /** Decodes base64 already accepted by `checkBase64`. */
 export function decodeBase64(text: string): Uint8Array {
+  if (hasSetFromBase64) {
+    // Into an array of the length the text allows (exact without whitespace): `fromBase64`
+    // (V8 13) fills a scratch array first, twice the memory and twice the time for 25 MB.
+    const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+    const out = new Uint8Array(Math.floor(((text.length - padding) * 3) / 4))
+    const { written } = (out as NativeUint8ArrayTarget).setFromBase64!(text)
+    return written === out.length ? out : out.subarray(0, written)
+  }
   if (hasFromBase64) return (Uint8Array as NativeUint8ArrayConstructor).fromBase64!(text)
   if (NodeBuffer !== undefined) {
     const decoded = NodeBuffer.from(text, 'base64')

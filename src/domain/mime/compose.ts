@@ -39,13 +39,22 @@ const MESSAGE_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]+>$/
  * each level only when needed. CRLF line ends, no line over 998 octets.
  */
 export function composeMessage(mail: Mail, context: CompositionContext): Uint8Array {
+  return assemble(composeChunks(mail, context))
+}
+
+/**
+ * The message as its list of chunks, before they are copied into one buffer:
+ * what `composeMessage` assembles, and what `message-plan.ts` writes as a
+ * stream when attachments are uploads.
+ */
+export function composeChunks(mail: Mail, context: CompositionContext): ChunkList {
   if (!MESSAGE_ID.test(context.messageId)) {
     throw new ServiceError('INTERNAL', 'The message ID for composition is not of the form <id@host>')
   }
   const list = createChunkList()
   pushText(list, messageHeaders(mail, context))
   writeEntity(list, messageTree(mail), context)
-  return assemble(list)
+  return list
 }
 
 function messageHeaders(mail: Mail, context: CompositionContext): string {
@@ -107,7 +116,11 @@ function attachmentPart(attachment: Attachment, disposition: 'inline' | 'attachm
       joinParameters([[disposition], ...filenameParameters(filename).map((parameter) => [parameter])]),
     )
   if (attachment.contentId !== undefined) headers += `Content-ID: <${attachment.contentId}>\r\n`
-  return { headers, body: { base64: attachment.content } }
+  const body: Chunk =
+    attachment.upload === undefined
+      ? { base64: attachment.content }
+      : { base64: attachment.content, upload: attachment.upload }
+  return { headers, body }
 }
 
 /**

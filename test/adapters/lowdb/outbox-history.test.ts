@@ -8,11 +8,15 @@ import { DAY, HOUR, makeClock, makeEntry, makeTempDir, rawOf, T0 } from './fixtu
 
 type Outbox = Awaited<ReturnType<typeof openOutboxRepository>>
 
-function openAt(dataDir: string, options: { now?: number; onNotice?: NoticeListener } = {}) {
+function openAt(
+  dataDir: string,
+  options: { now?: number; onNotice?: NoticeListener; inlineBodyMaxBytes?: number } = {},
+) {
   return openOutboxRepository({
     dataDir,
     clock: makeClock(options.now ?? T0),
     ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
+    ...(options.inlineBodyMaxBytes === undefined ? {} : { inlineBodyMaxBytes: options.inlineBodyMaxBytes }),
   })
 }
 
@@ -224,7 +228,8 @@ describe('openOutboxRepository: retention sweep', () => {
     const dataDir = await makeTempDir()
     const now = T0 + 40 * DAY
     const cutoff = now - 30 * DAY // T0 + 10 days, 12:00 UTC
-    const outbox = await openAt(dataDir, { now })
+    // Bodies as files, to see which ones go.
+    const outbox = await openAt(dataDir, { now, inlineBodyMaxBytes: 0 })
     const finishes: Array<[string, OutboxEntry['status'], number]> = [
       ['old-sent', 'sent', T0],
       ['old-failed', 'failed', T0 + HOUR],

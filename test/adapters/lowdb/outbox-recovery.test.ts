@@ -134,12 +134,14 @@ describe('openOutboxRepository: an outbox.json older than the history', () => {
 
   it('takes a crash between the history line and the live file for what it is, not an old file', async () => {
     const dataDir = await makeTempDir()
-    const { outbox } = await openAt(dataDir)
-    await acceptOne(outbox, makeEntry('m1'))
+    const { outbox: first } = await openAt(dataDir)
+    await acceptOne(first, makeEntry('m1'))
+    await first.close()
     await cp(join(dataDir, 'outbox.json'), join(dataDir, 'before.json'))
+    const { outbox } = await openAt(dataDir)
     await outbox.update(finished('m1', 'sent', T0 + 1000))
     await outbox.close()
-    // The finish reached the history; the live file's rewrite did not.
+    // The finish reached the history; the live file's rewrite did not (as the previous layout could leave it).
     await cp(join(dataDir, 'before.json'), join(dataDir, 'outbox.json'))
 
     const { outbox: reopened, notices } = await openAt(dataDir)

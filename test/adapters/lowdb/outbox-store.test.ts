@@ -1,12 +1,12 @@
-import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openOutboxRepository } from '../../../src/adapters/lowdb/outbox-store.ts'
 import type { OutboxEntry } from '../../../src/domain/mail/record.ts'
 import { HOUR, makeClock, makeEntry, makeTempDir, modeOf, rawOf, T0 } from './fixtures.ts'
 
-async function openAt(dataDir: string, clock = makeClock()) {
-  return openOutboxRepository({ dataDir, clock })
+async function openAt(dataDir: string, clock = makeClock(), options: { inlineBodyMaxBytes?: number } = {}) {
+  return openOutboxRepository({ dataDir, clock, ...options })
 }
 
 async function acceptOne(outbox: Awaited<ReturnType<typeof openAt>>, entry: OutboxEntry): Promise<void> {
@@ -47,6 +47,9 @@ describe('openOutboxRepository: live messages', () => {
     await acceptOne(outbox, makeEntry('m1'))
     // Failed keeps its body, and its finished version goes to the history.
     await outbox.update(makeEntry('m1', { status: 'failed', updatedAt: T0 + 1 }))
+    // The journal while it runs; the snapshot, the history and the body file once stopped.
+    expect(await modeOf(join(dataDir, 'outbox.1.log'))).toBe(0o600)
+    await outbox.close()
 
     for (const folder of [dataDir, join(dataDir, 'history'), join(dataDir, 'messages')]) {
       expect(await modeOf(folder)).toBe(0o700)
@@ -57,11 +60,13 @@ describe('openOutboxRepository: live messages', () => {
     expect(await modeOf(join(dataDir, 'history', segment!))).toBe(0o600)
   })
 
-  it('keeps the live file free of message bodies', async () => {
+  it('keeps the snapshot free of message bodies', async () => {
     const dataDir = await makeTempDir()
     const outbox = await openAt(dataDir)
     await acceptOne(outbox, makeEntry('m1'))
+    await outbox.close()
     expect(await readFile(join(dataDir, 'outbox.json'), 'utf8')).not.toContain('Body of m1')
+    expect(await readFile(join(dataDir, 'messages', 'm1.eml'))).toEqual(Buffer.from(rawOf('m1')))
   })
 
   it('refuses a second message with an id already stored', async () => {
@@ -96,7 +101,8 @@ describe('openOutboxRepository: live messages', () => {
 describe('openOutboxRepository: accept is all or none', () => {
   it('stores no entry and no body when one body cannot be written', async () => {
     const dataDir = await makeTempDir()
-    const outbox = await openAt(dataDir)
+    // Bodies above the inline limit are files, written before the record.
+    const outbox = await openAt(dataDir, makeClock(), { inlineBodyMaxBytes: 0 })
     // A folder where the second body should go makes its rename fail.
     await mkdir(join(dataDir, 'messages', 'm2.eml'))
 
@@ -113,29 +119,39 @@ describe('openOutboxRepository: accept is all or none', () => {
     expect(await (await openAt(dataDir)).pending()).toEqual([])
   })
 
-  it('removes the bodies when the outbox file cannot be written', async () => {
+  it('removes the bodies when the journal record cannot be written, and stores the next acceptance', async () => {
     const dataDir = await makeTempDir()
-    const outbox = await openAt(dataDir)
-    await acceptOne(outbox, makeEntry('m0'))
-    await cp(join(dataDir, 'outbox.json'), join(dataDir, 'saved.json'))
-    // A folder in place of outbox.json makes the live write's rename fail.
-    await rm(join(dataDir, 'outbox.json'))
-    await mkdir(join(dataDir, 'outbox.json', 'blocker'), { recursive: true })
+    const outbox = await openAt(dataDir, makeClock(), { inlineBodyMaxBytes: 0 })
+    // A folder in place of the first journal file makes its append fail.
+    await mkdir(join(dataDir, 'outbox.1.log', 'blocker'), { recursive: true })
 
     await expect(
       outbox.accept([
         { entry: makeEntry('m1'), raw: rawOf('m1') },
         { entry: makeEntry('m2'), raw: rawOf('m2') },
       ]),
-    ).rejects.toMatchObject({ code: 'STORAGE' })
+    ).rejects.toMatchObject({ code: 'STORAGE', message: 'The store file outbox.1.log could not be written' })
 
     expect(await outbox.get('m1')).toBeUndefined()
-    expect((await readdir(join(dataDir, 'messages'))).sort()).toEqual(['m0.eml', 'm0.json'])
-    await rm(join(dataDir, 'outbox.json'), { recursive: true })
-    await cp(join(dataDir, 'saved.json'), join(dataDir, 'outbox.json'))
+    expect(await readdir(join(dataDir, 'messages'))).toEqual([])
+    // The next append goes to a new journal file.
     await acceptOne(outbox, makeEntry('m3'))
+    await rm(join(dataDir, 'outbox.1.log'), { recursive: true })
     const reopened = await openAt(dataDir)
-    expect((await reopened.pending()).map((entry) => entry.id)).toEqual(['m0', 'm3'])
+    expect((await reopened.pending()).map((entry) => entry.id)).toEqual(['m3'])
+    expect(await reopened.readRaw('m3')).toEqual(rawOf('m3'))
+  })
+
+  it('stores nothing of an acceptance whose inline record cannot be written', async () => {
+    const dataDir = await makeTempDir()
+    const outbox = await openAt(dataDir)
+    await mkdir(join(dataDir, 'outbox.1.log'))
+
+    await expect(acceptOne(outbox, makeEntry('m1'))).rejects.toMatchObject({ code: 'STORAGE' })
+    expect(await outbox.get('m1')).toBeUndefined()
+    expect(await outbox.pending()).toEqual([])
+    await acceptOne(outbox, makeEntry('m2'))
+    expect((await outbox.pending()).map((entry) => entry.id)).toEqual(['m2'])
   })
 })
 

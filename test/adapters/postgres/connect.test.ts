@@ -6,7 +6,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatError, toTrpcError } from '../../../src/adapters/http/trpc/errors.ts'
-import { connectPostgres, openPostgres, unavailableError } from '../../../src/adapters/postgres/connect.ts'
+import {
+  asynchronousCommitWarning,
+  connectPostgres,
+  openPostgres,
+  unavailableError,
+} from '../../../src/adapters/postgres/connect.ts'
 import { isServiceError, type ServiceError } from '../../../src/domain/errors.ts'
 import { describePostgres, useTestDatabase } from '../../support/postgres.ts'
 import { closedPort, freezableProxy, silentServer } from '../../support/tcp-faults.ts'
@@ -131,6 +136,26 @@ describePostgres('connectPostgres with a reachable database', () => {
     expect(mapped?.code).toBe('SERVICE_UNAVAILABLE')
     expect(mapped?.message).toContain('cannot be reached: no answer within 300 ms')
     void pool.end().catch(() => {})
+  })
+
+  it('warns when the database answers commits before they are on disk (synchronous_commit = off)', async () => {
+    const pool = await connectPostgres(db.url)
+    try {
+      expect(await asynchronousCommitWarning(pool)).toBeUndefined()
+    } finally {
+      await pool.end()
+    }
+    const other = await db.another()
+    const name = new URL(other).pathname.slice(1)
+    await db.pool.query(`ALTER DATABASE ${name} SET synchronous_commit = off`)
+    const asynchronous = await connectPostgres(other)
+    try {
+      expect(await asynchronousCommitWarning(asynchronous)).toMatch(
+        /^The database commits asynchronously \(synchronous_commit = off\): a message answered as accepted can be lost/,
+      )
+    } finally {
+      await asynchronous.end()
+    }
   })
 
   it('says CONFIG when the database does not exist', async () => {

@@ -38,6 +38,8 @@ export interface AdminServices {
 export interface TrpcContext extends ServiceContext {
   /** Absent when the request carried no valid API key. */
   caller?: Caller
+  /** The long strings taken out of a large body, put back into the input before it is checked. */
+  bodyStrings?: Map<string, string>
 }
 
 export function createContextInner(services: ServiceContext, caller?: Caller): TrpcContext {

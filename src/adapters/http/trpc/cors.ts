@@ -23,7 +23,8 @@ export function trpcCors(deps: {
   }
   const answer = cors({
     origin: (origin) => origin,
-    allowHeaders: ['Authorization', 'Content-Type', 'trpc-accept'],
+    // Content-Digest: the optional checksum of POST /uploads.
+    allowHeaders: ['Authorization', 'Content-Type', 'trpc-accept', 'Content-Digest'],
     allowMethods: ['GET', 'POST', 'OPTIONS'],
     maxAge: 600,
   })

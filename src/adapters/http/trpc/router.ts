@@ -9,20 +9,26 @@ import { type MailRecord, toMailRecord } from '../../../app/mail-record.ts'
 import { mailInputSchema } from '../../../domain/mail/input.ts'
 import { MAIL_STATUSES } from '../../../domain/mail/record.ts'
 import { adminRouter } from './admin-router.ts'
-import { apiProcedure, chargeMessages, router } from './init.ts'
+import { handOver } from './hand-over.ts'
+import { apiProcedure, chargeMessages, releaseRawInput, router } from './init.ts'
 
 const idInput = z.strictObject({ id: z.string().min(1).max(128) })
 
 const mailRouter = router({
+  // Not async, and the input handed over: nothing here keeps the attachments' base64 while the call waits.
   send: apiProcedure
     .input(mailInputSchema)
-    .mutation(async ({ ctx, input }) => toMailRecord(await ctx.mail.send(input, ctx.caller))),
+    .use(releaseRawInput)
+    .mutation(({ ctx, input }) => ctx.mail.send(handOver(input), ctx.caller).then(toMailRecord)),
 
   sendBatch: apiProcedure
     .input(z.strictObject({ messages: z.array(mailInputSchema).min(1).max(100) }))
-    .mutation(async ({ ctx, input }) => {
-      await chargeMessages(ctx, input.messages.length)
-      return (await ctx.mail.sendBatch(input.messages, ctx.caller)).map(toMailRecord)
+    .use(releaseRawInput)
+    .mutation(({ ctx, input }) => {
+      const messages = input.messages.map(handOver)
+      return chargeMessages(ctx, messages.length)
+        .then(() => ctx.mail.sendBatch(messages, ctx.caller))
+        .then((records) => records.map(toMailRecord))
     }),
 
   get: apiProcedure

@@ -11,6 +11,7 @@ import { initial } from './001-initial.ts'
 import { apiKeys } from './002-api-keys.ts'
 import { webhooks } from './003-webhooks.ts'
 import { tokenExpiry } from './004-token-expiry.ts'
+import { uploads } from './005-uploads.ts'
 
 export interface Migration {
   readonly version: number
@@ -18,4 +19,4 @@ export interface Migration {
   readonly sql: string
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, apiKeys, webhooks, tokenExpiry]
+export const MIGRATIONS: readonly Migration[] = [initial, apiKeys, webhooks, tokenExpiry, uploads]
