@@ -162,6 +162,8 @@ describePostgres('group commit on PostgreSQL', () => {
     beforeAll(async () => {
       for (let i = 0; i < 2; i++) {
         const pool = new pg.Pool({ connectionString: db.url, max: 2 })
+        // The test database is dropped at the end: its connections are cut, which is not the test's concern.
+        pool.on('error', () => {})
         const signals = postgresSignals({ pool, databaseUrl: db.url, outboxAnnouncesMail: true })
         const heard: string[] = []
         signals.subscribe((topic, detail) => {
