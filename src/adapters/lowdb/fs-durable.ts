@@ -59,6 +59,33 @@ export async function writeSynced(
 }
 
 /** Creates a folder (and its parents) if missing and makes it owner-only. */
+/** Cuts `path` back to `length` bytes (a torn last record) and syncs it before resolving. */
+export async function truncateDurably(path: string, length: number, counter = UNCOUNTED): Promise<void> {
+  const handle = await open(path, 'r+')
+  try {
+    await handle.truncate(length)
+    await syncHandle(handle, counter)
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * The quoted id at the end of `prefix` (a pattern anchored at the start of a
+ * record, ending with the id's JSON string as its first group) in the
+ * fragment a torn write left, if the cut came after it.
+ */
+export function idOfTornRecord(fragment: string, prefix: RegExp): string | undefined {
+  const match = prefix.exec(fragment)
+  if (match === null) return undefined
+  try {
+    const id: unknown = JSON.parse(match[1]!)
+    return typeof id === 'string' ? id : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export async function ensurePrivateDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE })
   await chmod(path, PRIVATE_DIR_MODE)

@@ -7,10 +7,10 @@
  * the scan says where it was and, when its head got that far, whose it was.
  * A bad line anywhere else is refused: the store does not guess.
  */
-import { open, readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ServiceError } from '../../domain/errors.ts'
-import { removeFile, type SyncCounter, syncHandle } from './fs-durable.ts'
+import { idOfTornRecord, removeFile, type SyncCounter, truncateDurably } from './fs-durable.ts'
 import { ENTRY_MARKER, segmentDay } from './history-segment.ts'
 import type { HistoryLocation } from './outbox-index.ts'
 import { type HistoryHead, historyHeadSchema } from './outbox-schema.ts'
@@ -58,8 +58,8 @@ export async function scanHistory(folder: string, counter?: SyncCounter): Promis
     const complete = bytes.lastIndexOf(0x0a) + 1
     if (complete < bytes.length) {
       const line = countNewlines(bytes, complete) + 1
-      const id = idOfFragment(decoder.decode(bytes.subarray(complete)))
-      await truncateFile(path, complete, counter)
+      const id = idOfTornRecord(decoder.decode(bytes.subarray(complete)), LINE_ID)
+      await truncateDurably(path, complete, counter)
       dropped.push(id === undefined ? { segment, line } : { segment, line, id })
       bytes = bytes.subarray(0, complete)
     }
@@ -90,17 +90,8 @@ function countNewlines(bytes: Uint8Array, end: number): number {
   return count
 }
 
-/** The id of a cut line (`{"seq":…,"id":"…",…`), if the cut came after it. */
-function idOfFragment(fragment: string): string | undefined {
-  const match = /^\{"seq":\d+,"id":("(?:[^"\\]|\\.)*")/.exec(fragment)
-  if (match === null) return undefined
-  try {
-    const id: unknown = JSON.parse(match[1]!)
-    return typeof id === 'string' ? id : undefined
-  } catch {
-    return undefined
-  }
-}
+/** A history line up to its id (`{"seq":…,"id":"…"`). */
+const LINE_ID = /^\{"seq":\d+,"id":("(?:[^"\\]|\\.)*")/
 
 function parseHead(line: string, segment: string, lineNumber: number): HistoryHead {
   const cut = line.indexOf(ENTRY_MARKER)
@@ -115,14 +106,4 @@ function parseHead(line: string, segment: string, lineNumber: number): HistoryHe
     throw new ServiceError('STORAGE', `The history file ${segment} has a corrupt line ${lineNumber}`)
   }
   return parsed.data
-}
-
-async function truncateFile(path: string, length: number, counter?: SyncCounter): Promise<void> {
-  const handle = await open(path, 'r+')
-  try {
-    await handle.truncate(length)
-    await syncHandle(handle, counter)
-  } finally {
-    await handle.close()
-  }
 }

@@ -126,14 +126,5 @@ export function decodeBody(text: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.from(Buffer.from(text).toString('latin1'), 'base64'))
 }
 
-/** The id of the first message of a cut record (`{"puts":[{"seq":…,"entry":{"id":"…"`), if the cut came after it. */
-export function idOfFragment(fragment: string): string | undefined {
-  const match = /^\{"puts":\[\{"seq":\d+,"entry":\{"id":("(?:[^"\\]|\\.)*")/.exec(fragment)
-  if (match === null) return undefined
-  try {
-    const id: unknown = JSON.parse(match[1]!)
-    return typeof id === 'string' ? id : undefined
-  } catch {
-    return undefined
-  }
-}
+/** A journal record up to its first message's id (`{"puts":[{"seq":…,"entry":{"id":"…"`). */
+export const RECORD_ID = /^\{"puts":\[\{"seq":\d+,"entry":\{"id":("(?:[^"\\]|\\.)*")/

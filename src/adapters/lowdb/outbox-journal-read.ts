@@ -9,19 +9,19 @@
  * id of its first message. Any other line that does not parse stops the
  * start with a sentence naming the file and the line.
  */
-import { open, readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ServiceError } from '../../domain/errors.ts'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
-import { isNotFound, type SyncCounter, syncHandle } from './fs-durable.ts'
+import { idOfTornRecord, isNotFound, type SyncCounter, truncateDurably } from './fs-durable.ts'
 import {
   type BodyPlace,
   bodyPlacesOf,
-  idOfFragment,
   type JournalRecord,
   journalFileName,
   journalGeneration,
   journalRecordSchema,
+  RECORD_ID,
 } from './outbox-journal-format.ts'
 
 /** A version found in the journal, with its inline body's place. */
@@ -80,9 +80,12 @@ async function readFileOf(
     const end = bytes.indexOf(0x0a, start)
     if (end === -1) {
       // Unterminated: a torn append, never acknowledged.
-      const id = idOfFragment(decoder.decode(bytes.subarray(start, Math.min(bytes.length, start + 4096))))
+      const id = idOfTornRecord(
+        decoder.decode(bytes.subarray(start, Math.min(bytes.length, start + 4096))),
+        RECORD_ID,
+      )
       onDisk.dropped.push(id === undefined ? { file: name, line } : { file: name, line, id })
-      await cutBack(path, start, counter)
+      await truncateDurably(path, start, counter)
       return
     }
     const record = parseRecord(decoder.decode(bytes.subarray(start, end)))
@@ -107,15 +110,5 @@ function parseRecord(line: string): JournalRecord | undefined {
     return parsed.success ? parsed.data : undefined
   } catch {
     return undefined
-  }
-}
-
-async function cutBack(path: string, length: number, counter: SyncCounter | undefined): Promise<void> {
-  const handle = await open(path, 'r+')
-  try {
-    await handle.truncate(length)
-    await syncHandle(handle, counter)
-  } finally {
-    await handle.close()
   }
 }
