@@ -123,7 +123,7 @@ async function round(
 export async function benchOutboxGrowth(options: { quick: boolean }): Promise<BenchResult> {
   const rounds = options.quick ? 3 : 5
   const slices = 10
-  const sendsPerSlice = options.quick ? 12 : 80
+  const sendsPerSlice = options.quick ? 40 : 80
   const root = await mkdtemp(join(tmpdir(), 'outbox-growth-'))
   try {
     const emptyDir = join(root, 'empty')

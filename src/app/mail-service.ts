@@ -25,7 +25,13 @@ import { abandonUploads, concludeUploads, type PreparedMessage } from './uploads
 
 export type { MailCaller } from './prepare-message.ts'
 
-/** Every method takes the API key's caller last; without one (the console), nothing is limited. */
+/**
+ * Every method takes the API key's caller last; without one (the console),
+ * nothing is limited. `send` and `sendBatch` own their inputs: each
+ * attachment's base64 `content` is deleted once decoded, so that a large
+ * message's text is not kept while it waits for delivery (a caller that
+ * needs an input again passes a copy).
+ */
 export interface MailService {
   send(input: MailInput, caller?: MailCaller): Promise<OutboxEntry>
   sendBatch(inputs: MailInput[], caller?: MailCaller): Promise<OutboxEntry[]>
@@ -71,6 +77,8 @@ export interface MailServiceDeps {
   sha256?: (bytes: Uint8Array) => string | Promise<string>
   /** Attachments sent to POST /uploads and the large bodies composed from them. Absent: uploads refused. */
   uploads?: MessageUploads
+  /** A full garbage collection, once a large input's attachments are decoded (see `prepareMessage`). */
+  reclaimMemory?: () => void
 }
 
 export function createMailService(deps: MailServiceDeps): MailService {

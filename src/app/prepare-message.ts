@@ -38,6 +38,24 @@ function allowed(refusal: string | undefined): void {
   if (refusal !== undefined) throw outsideScope(refusal)
 }
 
+/** Inputs with this much base64 in their attachments have it collected once decoded (8 MiB). */
+export const RECLAIM_MIN_BYTES = 8 * 1_048_576
+
+/**
+ * Deletes the attachments' base64 `content` from the input, whose decoded
+ * bytes the mail now holds (the input is the use case's from here on: see
+ * `MailService.send`); returns how many characters of it there were.
+ */
+function letGoOfContents(input: MailInput): number {
+  let characters = 0
+  for (const attachment of input.attachments ?? []) {
+    if (attachment.content === undefined) continue
+    characters += attachment.content.length
+    delete attachment.content
+  }
+  return characters
+}
+
 /** A placeholder sender so that input errors are reported before a missing account. */
 const NO_DEFAULT: Mailbox = { address: 'default-account@invalid' }
 
@@ -56,6 +74,13 @@ export async function prepareMessage(
     /** Where attachments sent to POST /uploads are, and their messages' large bodies. */
     uploads?: MessageUploads
     outbox?: Pick<OutboxRepository, 'findByIdempotencyKey'>
+    /**
+     * Called once the attachments of an input carrying at least
+     * `RECLAIM_MIN_BYTES` of them are decoded and their base64 let go: the
+     * service runs a full garbage collection there, so that the message is
+     * composed into the memory the request's text held (see the README).
+     */
+    reclaimMemory?: () => void
   },
   caller?: MailCaller,
 ): Promise<PreparedMessage> {
@@ -70,8 +95,12 @@ export async function prepareMessage(
       : undefined
   const defaultFrom: Mailbox =
     byDefault && 'account' in byDefault ? { address: byDefault.account.email } : NO_DEFAULT
+  // Hashed first: the attachments' base64 goes once decoded.
+  const inputHash = input.idempotencyKey === undefined ? undefined : await hashMailInput(input)
   const mail = toMail(input, { defaultFrom })
   if (byDefault && 'error' in byDefault) throw byDefault.error
+  const decoded = letGoOfContents(input)
+  if (decoded >= RECLAIM_MIN_BYTES) deps.reclaimMemory?.()
   const scope = caller?.scope
   if (scope !== undefined) {
     const address = (mailbox: { address: string }) => mailbox.address
@@ -125,7 +154,7 @@ export async function prepareMessage(
   if (input.idempotencyKey !== undefined) {
     draft.idempotencyKey =
       caller === undefined ? input.idempotencyKey : namespacedKey(caller.keyId, input.idempotencyKey)
-    draft.inputHash = await hashMailInput(input)
+    if (inputHash !== undefined) draft.inputHash = inputHash
   }
   const entry = accept(draft, {
     type: 'accept',

@@ -29,6 +29,7 @@ import { memoryRequestBudget } from '../app/memory-request-budget.ts'
 import { createMessageIds } from '../app/message-id.ts'
 import { realScheduler, type Scheduler } from '../app/scheduler.ts'
 import type { Clock } from '../domain/ports.ts'
+import { collectAll } from './garbage-collector.ts'
 import { serviceMetrics } from './metrics.ts'
 import { createReadiness } from './readiness.ts'
 import { prepareSandbox, type Sandbox } from './sandbox.ts'
@@ -205,6 +206,7 @@ export async function composeService(options: ComposeOptions): Promise<Service> 
     sendWaitMs: config.sendWaitMs,
     ...(storage ? { storage } : {}),
     uploads: messageUploads,
+    reclaimMemory: collectAll,
   })
   const engine = delivery
   const authorization = createAuthorization({

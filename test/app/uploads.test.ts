@@ -9,10 +9,8 @@
 import { createHash } from 'node:crypto'
 import PostalMime from 'postal-mime'
 import { describe, expect, it } from 'vitest'
-import { createAccountService } from '../../src/app/accounts.ts'
-import { createDeliveryEngine } from '../../src/app/delivery/engine.ts'
 import { silentLogger } from '../../src/app/logger.ts'
-import { createMailService, type MailCaller } from '../../src/app/mail-service.ts'
+import type { MailCaller } from '../../src/app/mail-service.ts'
 import { createUploadJanitor } from '../../src/app/uploads/janitor.ts'
 import { pacedUploads } from '../../src/app/uploads/stream-pacer.ts'
 import { createUploadService } from '../../src/app/uploads/upload-service.ts'
@@ -20,13 +18,10 @@ import { isServiceError, ServiceError, storageFull } from '../../src/domain/erro
 import type { MailInput } from '../../src/domain/mail/input.ts'
 import { DEFAULT_UPLOAD_TTL_MS, MAX_UPLOAD_BYTES } from '../../src/domain/uploads/upload.ts'
 import { manualTime } from '../fakes/clock.ts'
-import { fakeGmail } from '../fakes/gmail.ts'
-import { fakeOAuth } from '../fakes/oauth.ts'
-import { memoryAccounts, memoryOutbox } from '../fakes/repositories.ts'
 import { memoryLargeBodies, memoryUploadStore } from '../fakes/uploads.ts'
 import { randomBytes } from '../support/uploads.ts'
+import { mailHarness } from './mail-harness.ts'
 
-const ACCOUNT = 'support@example.com'
 const ANN: MailCaller = { keyId: 'key-ann' }
 const BOB: MailCaller = { keyId: 'key-bob' }
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
@@ -41,52 +36,10 @@ async function* chunksOf(bytes: Uint8Array, size = 65_536): AsyncGenerator<Uint8
 
 function harness() {
   const time = manualTime()
-  const outbox = memoryOutbox(time)
-  const gmail = fakeGmail()
   const store = memoryUploadStore(time)
   const bodies = memoryLargeBodies(time)
   const uploads = { store, bodies }
-  const accounts = createAccountService({
-    accounts: memoryAccounts([
-      {
-        email: ACCOUNT,
-        status: 'connected',
-        scopes: ['https://www.googleapis.com/auth/gmail.send'],
-        isDefault: true,
-        connectedAt: time.now(),
-        refreshToken: 'rt',
-      },
-    ]),
-    oauth: fakeOAuth(),
-    clock: time,
-    logger: silentLogger,
-    listener: { connected() {}, reauthorizationRequired() {}, disconnected() {} },
-  })
-  const delivery = createDeliveryEngine({
-    outbox,
-    gmail,
-    clock: time,
-    scheduler: time,
-    random: () => 0.5,
-    logger: silentLogger,
-    limits: { perMinute: 0, perDay: 0 },
-    concurrency: 4,
-    giveUpAfterMs: 86_400_000,
-    onReauthorizationRequired: () => {},
-    largeBodies: bodies,
-  })
-  let ids = 0
-  let boundaries = 0
-  const mail = createMailService({
-    outbox,
-    delivery,
-    accounts,
-    clock: time,
-    newId: () => `msg${String(++ids).padStart(4, '0')}`,
-    newBoundary: () => `=_b${++boundaries}`,
-    sendWaitMs: 0,
-    uploads,
-  })
+  const { outbox, gmail, mail, deliver } = mailHarness({ time, largeBodies: bodies, service: { uploads } })
   let uploadIds = 0
   const receiver = createUploadService({
     store,
@@ -96,8 +49,6 @@ function harness() {
   const upload = (bytes: Uint8Array, caller: MailCaller = ANN) =>
     receiver.receive({ apiKeyId: caller.keyId, body: chunksOf(bytes) })
   const janitor = createUploadJanitor({ uploads, outbox, scheduler: time, logger: silentLogger })
-  /** Lets the engine make its attempts. */
-  const deliver = () => time.advance(0)
   return { time, outbox, gmail, store, bodies, mail, receiver, upload, janitor, deliver }
 }
 

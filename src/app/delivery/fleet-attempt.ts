@@ -14,7 +14,7 @@
 import type { OutboxEntry } from '../../domain/mail/record.ts'
 import type { MailEvent } from '../../domain/mail/transition.ts'
 import { attemptOutcome } from '../metrics.ts'
-import type { FleetEngineOptions } from './fleet-engine.ts'
+import type { FleetEngineOptions } from './fleet-options.ts'
 import { sendRequestOf } from './message-body.ts'
 import { OUTCOME_RETRY } from './outcome-recorder.ts'
 import { failureEvent } from './settle-failure.ts'
@@ -28,12 +28,13 @@ export interface FleetAttemptOptions extends FleetEngineOptions {
   isStopping(): boolean
   /** The account's refresh token was refused: hold it (on every replica, through the store). */
   onHold(account: string): void
-  /** The message's attempt is over (recorded, dropped or given back). */
-  onSettled(id: string): void
+  /** The message's attempt is over (recorded, dropped or given back): `entry` as stored then, if known. */
+  onSettled(id: string, entry?: OutboxEntry): void
 }
 
 export interface FleetAttempts {
-  run(entry: OutboxEntry): Promise<void>
+  /** `composed`: the message's bytes, when the claim's replica has just composed them. */
+  run(entry: OutboxEntry, composed?: Uint8Array): Promise<void>
   has(id: string): boolean
   /**
    * When the claimed message `id` may go, once the fleet's quota has said
@@ -134,7 +135,8 @@ export function createFleetAttempts(options: FleetAttemptOptions): FleetAttempts
   const giveBack = (entry: OutboxEntry, nextAttemptAt?: number) =>
     settle(entry, { type: 'unlease', nextAttemptAt }).catch(() => undefined)
 
-  const attempt = async (entry: OutboxEntry): Promise<void> => {
+  /** Resolves to the entry as the attempt left it in the store (undefined when it is not known). */
+  const attempt = async (entry: OutboxEntry, composed?: Uint8Array): Promise<OutboxEntry | undefined> => {
     const releasesAtStart = options.releasesOf(entry.account)
     const limits = options.limits
     const reserving = inTurn(entry.account, () =>
@@ -154,21 +156,19 @@ export function createFleetAttempts(options: FleetAttemptOptions): FleetAttempts
         account: entry.account,
         retryInMs: reservation.retryAt - clock.now(),
       })
-      await giveBack(entry, reservation.retryAt)
-      return
+      return giveBack(entry, reservation.retryAt)
     }
     await sleep(reservation.at - clock.now())
-    if (lost.has(entry.id)) return
+    if (lost.has(entry.id)) return undefined
     if (options.isStopping() || options.isHeld(entry.account)) {
       // Not sent: back in the queue for whoever goes on (a held account's release sends it).
-      await giveBack(entry)
-      return
+      return giveBack(entry)
     }
     logger.debug('Delivery attempt', { id: entry.id, account: entry.account, attempt: entry.attempts })
     let event: MailEvent
     let report: () => void
     try {
-      const request = await sendRequestOf(entry, { outbox, largeBodies: options.largeBodies })
+      const request = await sendRequestOf(entry, { outbox, largeBodies: options.largeBodies }, composed)
       const sent = await gmail.send(request)
       event = { type: 'sent', at: clock.now(), gmailMessageId: sent.id, gmailThreadId: sent.threadId }
       report = () =>
@@ -213,13 +213,15 @@ export function createFleetAttempts(options: FleetAttemptOptions): FleetAttempts
         account: entry.account,
       })
     }
+    return stored
   }
 
   return {
-    async run(entry) {
+    async run(entry, composed) {
       active.set(entry.id, entry)
+      let settled: OutboxEntry | undefined
       try {
-        await attempt(entry)
+        settled = await attempt(entry, composed)
       } catch (caught) {
         logger.error('A delivery attempt failed unexpectedly; its claim will expire', {
           id: entry.id,
@@ -229,7 +231,7 @@ export function createFleetAttempts(options: FleetAttemptOptions): FleetAttempts
         active.delete(entry.id)
         slots.delete(entry.id)
         lost.delete(entry.id)
-        options.onSettled(entry.id)
+        options.onSettled(entry.id, settled)
       }
     },
     has: (id) => active.has(id),

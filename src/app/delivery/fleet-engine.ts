@@ -12,40 +12,15 @@
  * for low latency, and a poll of `upcoming()` as the backstop, since
  * signals can be lost.
  */
-import type { AccountState } from '../../domain/credentials/account.ts'
 import { dueAt } from '../../domain/mail/claim.ts'
 import type { OutboxEntry } from '../../domain/mail/record.ts'
-import type { FleetSignals, OutboxClaims, SendQuotaPort } from '../../domain/ports.ts'
 import { createFleetAttempts } from './fleet-attempt.ts'
+import { type AccountLane, FLEET_DEFAULTS, type FleetEngineOptions } from './fleet-options.ts'
 import { mailAnnouncer } from './mail-announcer.ts'
-import type { DeliveryEngine, DeliveryOptions } from './types.ts'
+import type { DeliveryEngine } from './types.ts'
 import { createWaiters } from './waiters.ts'
 
-export interface FleetEngineOptions extends Omit<DeliveryOptions, 'outbox' | 'storage'> {
-  outbox: DeliveryOptions['outbox'] & OutboxClaims
-  quota: SendQuotaPort
-  signals: FleetSignals
-  /** This replica's name in claims (unique in the fleet). */
-  owner: string
-  /** The statuses of the fleet's accounts, from the shared store. */
-  accountStates(): Promise<Map<string, AccountState>>
-  /** A claim lasts this long unless renewed (default 60 s; renewed every third of it). */
-  leaseMs?: number
-  /** The backstop poll (default 2 s). */
-  pollMs?: number
-}
-
-export const FLEET_DEFAULTS = { leaseMs: 60_000, pollMs: 2_000 } as const
-
-interface AccountLane {
-  inFlight: number
-  /** A claim under way: at most one per account at a time. */
-  claiming?: Promise<void>
-  /** A second claim was asked while one was under way: run it after. */
-  again: boolean
-  timerAt?: number
-  cancelTimer?: () => void
-}
+export { FLEET_DEFAULTS, type FleetEngineOptions } from './fleet-options.ts'
 
 export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
   const { outbox, clock, scheduler, logger, signals } = options
@@ -57,6 +32,8 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
   const waiters = createWaiters()
   /** Accepted here, not yet waited for: id → account (mail.send waits right after enqueue). */
   const accepted = new Map<string, string>()
+  /** The composed bytes `enqueue` was given, until the claim that follows it is over. */
+  const handed = new Map<string, Uint8Array>()
   let stopping = false
   let cancelPoll: (() => void) | undefined
   let cancelRenewal: (() => void) | undefined
@@ -67,7 +44,7 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
   const laneOf = (account: string): AccountLane => {
     let lane = lanes.get(account)
     if (!lane) {
-      lane = { inFlight: 0, again: false }
+      lane = { inFlight: 0, again: false, starved: false }
       lanes.set(account, lane)
     }
     return lane
@@ -85,7 +62,7 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
       logger.warn('Account needs reauthorization; its mail is held on every replica', { account })
       void holdDue(account)
     },
-    onSettled: (id) => waiters.resolve(id),
+    onSettled: (id, entry) => waiters.resolve(id, entry),
   })
 
   /** Marks what the held account would send now as held, so that callers see why it waits. */
@@ -110,6 +87,7 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
       do {
         lane.again = false
         const free = options.concurrency - lane.inFlight
+        if (free <= 0) lane.starved = true
         if (stopping || held.has(account) || free <= 0) return
         let claimed: OutboxEntry[]
         try {
@@ -121,8 +99,12 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
         }
         for (const entry of claimed) {
           lane.inFlight++
-          void attempts.run(entry).finally(() => {
+          const composed = handed.get(entry.id)
+          handed.delete(entry.id)
+          void attempts.run(entry, composed).finally(() => {
             lane.inFlight--
+            if (!lane.starved) return
+            lane.starved = false
             void claim(account)
           })
         }
@@ -222,11 +204,14 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
       loopRenewal()
     },
 
-    enqueue(entry) {
+    enqueue(entry, body) {
       accepted.set(entry.id, entry.account)
       announce(entry.account)
-      if (entry.status === 'queued') void claim(entry.account)
-      else if (entry.status === 'scheduled' && entry.sendAt !== undefined) arm(entry.account, entry.sendAt)
+      if (entry.status === 'queued') {
+        // For this replica's claim that follows, should it take the message: not read back then.
+        if (body !== undefined) handed.set(entry.id, body)
+        void claim(entry.account).finally(() => handed.delete(entry.id))
+      } else if (entry.status === 'scheduled' && entry.sendAt !== undefined) arm(entry.account, entry.sendAt)
     },
 
     async waitForAttempt(id, ms) {
@@ -243,7 +228,7 @@ export function createFleetEngine(options: FleetEngineOptions): DeliveryEngine {
       if (at === undefined || at > deadline) {
         waiters.resolve(id)
       }
-      await waiting
+      return await waiting
     },
 
     async cancel(id) {
