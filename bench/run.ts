@@ -21,6 +21,7 @@ import { benchCompose } from './compose.ts'
 import { benchFleet } from './fleet.ts'
 import { benchFootprint } from './footprint.ts'
 import { benchGmailCeiling } from './gmail-ceiling.ts'
+import { benchGmailFetch } from './gmail-fetch.ts'
 import type { BenchResult } from './lib.ts'
 import { benchLowdbFlushes } from './lowdb-flushes.ts'
 import { benchOutboxGrowth } from './outbox-growth.ts'
@@ -46,6 +47,11 @@ const BENCHES: Array<{ name: string; title: string; run: Bench }> = [
     name: 'send-path',
     title: 'The send path as deployed: Node and Deno, lowdb and PostgreSQL, a fast Gmail and a 100 ms one',
     run: benchSendPath,
+  },
+  {
+    name: 'gmail-fetch',
+    title: "The Gmail client's fetch: the runtime's own against gaxios's node-fetch",
+    run: benchGmailFetch,
   },
   {
     name: 'ceiling',

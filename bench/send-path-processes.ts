@@ -14,7 +14,13 @@ import { cookieFrom } from '../test/support/connect.ts'
 import type { EmulatorProcess } from '../test/support/emulator-process.ts'
 import { TEST_ADMIN_TOKEN, TEST_API_KEY } from '../test/support/service.ts'
 import { type Child, freePort, startChild, waitFor200 } from './child.ts'
-import { type DirectGmail, directGmailWith, type UnbatchedClient, unbatchedClient } from './support.ts'
+import {
+  type DirectGmail,
+  directGmailWith,
+  type GrantOptions,
+  type UnbatchedClient,
+  unbatchedClient,
+} from './support.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -61,6 +67,9 @@ export async function startServiceUnderTest(options: {
     API_RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'info',
     ...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl, REPLICA_ID: 'bench' }),
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS === undefined
+      ? {}
+      : { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }),
   }
   const [command, ...args] = COMMANDS[options.runtime]
   const child = startChild(command!, args, env, { cwd: ROOT, keepOutput: 20_000 })
@@ -96,8 +105,13 @@ async function connect(url: string, emulator: EmulatorProcess, email: string): P
 
 /** `@googleapis/gmail` straight to the emulator process, with a token for `email` got through consent. */
 export function directGmailTo(emulator: EmulatorProcess, email: string): Promise<DirectGmail> {
+  return directGmailWith(grantOptionsFor(emulator, email))
+}
+
+/** What a bench caller needs to get a grant of its own from the emulator process for `email`. */
+export function grantOptionsFor(emulator: EmulatorProcess, email: string): GrantOptions {
   const env = emulator.serviceEnv
-  return directGmailWith({
+  return {
     client: { id: env.GOOGLE_CLIENT_ID!, secret: env.GOOGLE_CLIENT_SECRET! },
     endpoints: {
       authUrl: env.GOOGLE_AUTH_URL!,
@@ -105,5 +119,5 @@ export function directGmailTo(emulator: EmulatorProcess, email: string): Promise
       gmailApiUrl: env.GMAIL_API_URL!,
     },
     consent: (authorizationUrl) => emulator.consent(authorizationUrl, email),
-  })
+  }
 }

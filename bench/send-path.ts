@@ -17,11 +17,16 @@
  * WAL flushes from pg_stat_database and pg_stat_wal), target well under one
  * at concurrency 32.
  *
- * Run alone: `node_modules/.bin/node bench/send-path.ts [--full] [--only=Node/lowdb,Deno/PostgreSQL]`.
+ * Measured the same way, as a reference with no target: a bare relay in a
+ * process of its own (`relay-process.ts`: an HTTP hop in front of the same
+ * Gmail client, nothing else), the floor of any service that answers once
+ * Gmail has the message.
+ *
+ * Run alone: `node_modules/.bin/node bench/send-path.ts [--full] [--only=relay,Node/lowdb,Deno/PostgreSQL]`.
  */
 import type { MailRecord } from '../src/client.ts'
 import type { MailInput } from '../src/domain/mail/input.ts'
-import { startEmulatorProcess } from '../test/support/emulator-process.ts'
+import { type EmulatorProcess, startEmulatorProcess } from '../test/support/emulator-process.ts'
 import { createScratchDatabase } from './fleet-support.ts'
 import type { BenchResult } from './lib.ts'
 import { compareSides, type Side } from './send-path-compare.ts'
@@ -32,6 +37,7 @@ import {
   type ServiceUnderTest,
   startServiceUnderTest,
 } from './send-path-processes.ts'
+import { startRelayProcess } from './send-path-relay.ts'
 import { closedLoop, typicalMessage } from './support.ts'
 import { readyMessage } from './typical-ready.ts'
 
@@ -64,6 +70,9 @@ export async function benchSendPath(options: { quick: boolean; only?: string[] }
           check: (sent) => sent.id.length > 0,
         }),
     }
+    if (options.only === undefined || options.only.includes('relay')) {
+      results.push(...(await relayFigures(emulator, directSide, rounds, options.quick)))
+    }
     for (const config of CONFIGS) {
       const label = `${config.runtime}, ${config.store}`
       if (options.only !== undefined && !options.only.includes(`${config.runtime}/${config.store}`)) continue
@@ -87,12 +96,8 @@ export async function benchSendPath(options: { quick: boolean; only?: string[] }
               check: (record) => record.status === 'sent' && record.gmailMessageId !== undefined,
             }),
         }
-        for (const delayMs of [0, 100]) {
-          await emulator.setFaultRate(
-            'send',
-            delayMs === 0 ? 0 : 1,
-            delayMs === 0 ? [] : [{ kind: 'delay', ms: delayMs }],
-          )
+        for (const delayMs of DELAYS_MS) {
+          await gmailAnswering(emulator, delayMs)
           for (const concurrency of [1, 32]) {
             const durationMs = durationFor(delayMs, concurrency, options.quick)
             const compared = await compareSides({
@@ -118,6 +123,57 @@ export async function benchSendPath(options: { quick: boolean; only?: string[] }
     await emulator.close()
   }
   return results
+}
+
+/** The bare relay against both Gmails, at both concurrencies: reported, no target. */
+async function relayFigures(
+  emulator: EmulatorProcess,
+  direct: Side,
+  rounds: number,
+  quick: boolean,
+): Promise<BenchResult[]> {
+  const relay = await startRelayProcess(emulator)
+  const results: BenchResult[] = []
+  try {
+    for (const delayMs of DELAYS_MS) {
+      await gmailAnswering(emulator, delayMs)
+      for (const concurrency of [1, 32]) {
+        const durationMs = durationFor(delayMs, concurrency, quick)
+        const compared = await compareSides({
+          emulator,
+          service: relay.side,
+          direct,
+          concurrency,
+          rounds,
+          durationMs,
+        })
+        const gmail = delayMs === 0 ? '' : `, Gmail answering in ${delayMs} ms`
+        results.push({
+          name: `send path floor: a bare HTTP relay (Node, no storage)${gmail}, concurrency ${concurrency}: relay vs direct (throughput ratio)`,
+          ratio: compared.ratio,
+          target: 'none (reported)',
+          met: true,
+          correct: compared.correct,
+          lines: [...compared.lines, `p99 ratio: ${compared.p99Ratio.toFixed(2)}`],
+        })
+      }
+    }
+  } finally {
+    await emulator.setFaultRate('send', 0, [])
+    await relay.stop()
+  }
+  return results
+}
+
+const DELAYS_MS = [0, 100]
+
+/** Every Gmail send answered after `delayMs` (0: as fast as the emulator can). */
+function gmailAnswering(emulator: EmulatorProcess, delayMs: number): Promise<void> {
+  return emulator.setFaultRate(
+    'send',
+    delayMs === 0 ? 0 : 1,
+    delayMs === 0 ? [] : [{ kind: 'delay', ms: delayMs }],
+  )
 }
 
 /**

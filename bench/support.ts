@@ -95,12 +95,15 @@ export function directGmail(emulator: RunningEmulator, email: string): Promise<D
   })
 }
 
-/** The same, for any emulator: its client, its endpoints, and how its consent page is approved. */
-export async function directGmailWith(options: {
+/** How a bench caller gets its own grant from an emulator: its client, its endpoints, its consent page. */
+export interface GrantOptions {
   client: { id: string; secret: string }
   endpoints: { authUrl: string; tokenUrl: string; gmailApiUrl: string }
   consent: (authorizationUrl: string) => Promise<string>
-}): Promise<DirectGmail> {
+}
+
+/** An OAuth2Client holding the tokens of a consent (authorization code with PKCE) to gmail.send. */
+export async function consentedClient(options: GrantOptions): Promise<OAuth2Client> {
   const { endpoints } = options
   const auth = new OAuth2Client({
     clientId: options.client.id,
@@ -121,6 +124,13 @@ export async function directGmailWith(options: {
   if (code === null) throw new Error('The emulator gave no authorization code')
   const { tokens } = await auth.getToken({ code, codeVerifier })
   auth.setCredentials(tokens)
+  return auth
+}
+
+/** The same, for any emulator: its client, its endpoints, and how its consent page is approved. */
+export async function directGmailWith(options: GrantOptions): Promise<DirectGmail> {
+  const { endpoints } = options
+  const auth = await consentedClient(options)
   const api = gmail({ version: 'v1', rootUrl: endpoints.gmailApiUrl })
   const callOptions = { rootUrl: endpoints.gmailApiUrl, retry: false }
   return {

@@ -66,29 +66,29 @@ export function createAccountService(deps: {
     get: (email) => accounts.get(email.toLowerCase()),
 
     async resolveSender(address) {
-      const all = await accounts.list()
-      const usable = all.filter((account) => account.status !== 'revoked')
-      if (address === undefined) {
-        const chosen =
-          usable.find((account) => account.isDefault) ?? (usable.length === 1 ? usable[0] : undefined)
-        if (!chosen) {
+      if (address !== undefined) {
+        // One account read, not all of them (each read decrypts its tokens).
+        const match = await accounts.get(address.toLowerCase())
+        if (!match || match.status === 'revoked') {
           throw new ServiceError(
             'ACCOUNT_NOT_CONNECTED',
-            usable.length === 0
-              ? 'No Google account is connected; an admin must connect one at /oauth/login'
-              : 'No default account is set; give "from" or make an account the default',
+            `The sender ${JSON.stringify(address)} is not a connected account`,
           )
         }
-        return chosen
+        return match
       }
-      const match = usable.find((account) => account.email === address.toLowerCase())
-      if (!match) {
+      const usable = (await accounts.list()).filter((account) => account.status !== 'revoked')
+      const chosen =
+        usable.find((account) => account.isDefault) ?? (usable.length === 1 ? usable[0] : undefined)
+      if (!chosen) {
         throw new ServiceError(
           'ACCOUNT_NOT_CONNECTED',
-          `The sender ${JSON.stringify(address)} is not a connected account`,
+          usable.length === 0
+            ? 'No Google account is connected; an admin must connect one at /oauth/login'
+            : 'No default account is set; give "from" or make an account the default',
         )
       }
-      return match
+      return chosen
     },
 
     save: (account) =>

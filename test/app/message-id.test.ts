@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createMessageIds } from '../../src/app/message-id.ts'
+import { createMessageIds, pooledRandomBytes } from '../../src/app/message-id.ts'
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -25,5 +25,31 @@ describe('createMessageIds', () => {
     const at = Date.UTC(2026, 10, 26, 9, 0, 0)
     const id = createMessageIds(() => at)()
     expect(Number.parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(at)
+  })
+})
+
+describe('pooledRandomBytes', () => {
+  it('never hands out the same bytes twice, across refills of its pool', () => {
+    const random = pooledRandomBytes()
+    const chunks = Array.from({ length: 1000 }, () => Buffer.from(random(16)).toString('hex'))
+    expect(new Set(chunks).size).toBe(chunks.length)
+    for (const chunk of chunks) expect(chunk).toMatch(/^[0-9a-f]{32}$/)
+  })
+
+  it('gives each call its own copy, and serves more than a pool at once', () => {
+    const random = pooledRandomBytes()
+    const first = random(16)
+    const copy = Uint8Array.from(first)
+    random(16)
+    expect(first).toEqual(copy)
+    const large = random(10_000)
+    expect(large.byteLength).toBe(10_000)
+    expect(new Set(large).size).toBeGreaterThan(200)
+  })
+
+  it('keeps the ids random past the time and counter bits', () => {
+    const next = createMessageIds(() => 1_795_000_000_000)
+    const tails = Array.from({ length: 600 }, () => next().slice(19))
+    expect(new Set(tails).size).toBe(tails.length)
   })
 })

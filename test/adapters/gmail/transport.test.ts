@@ -3,7 +3,7 @@
  * project's Google emulator over loopback.
  */
 import type { OAuth2Client } from 'google-auth-library'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createGmailTransport } from '../../../src/adapters/gmail/transport.ts'
 import { createGoogleOAuth, type GoogleOAuth } from '../../../src/adapters/google-oauth/oauth.ts'
 import type { GmailPort } from '../../../src/domain/ports.ts'
@@ -95,6 +95,29 @@ describe('gmail transport against the emulator', () => {
     expect(received?.via).toBe('json')
     expect(received?.account).toBe('ann@example.com')
     expect(Buffer.from(received?.raw ?? []).equals(Buffer.from(raw))).toBe(true)
+  })
+
+  // Deno's fetch resends a POST whose connection was reset ('maps Gmail failures' below): not there.
+  const runtimeFetchCarriesJson = !('Deno' in globalThis)
+
+  it("sends JSON through Node's own fetch (not on Deno) and uploads through gaxios's", async () => {
+    const spy = vi.spyOn(globalThis, 'fetch')
+    try {
+      const small = await gmail.send({ account: 'ann@example.com', raw: message('Runtime fetch') })
+      const sendUrl = `${server.endpoints.gmailApiUrl.replace(/\/$/, '')}/gmail/v1/users/me/messages/send`
+      const calledWith = spy.mock.calls.map(([input]) => String(input instanceof Request ? input.url : input))
+      expect(calledWith).toEqual(runtimeFetchCarriesJson ? [sendUrl] : [])
+      expect(stored(small.id)?.via).toBe('json')
+      spy.mockClear()
+      const large = await gmail.send({
+        account: 'ann@example.com',
+        raw: largeMessage('Gaxios fetch', 6_000_000),
+      })
+      expect(stored(large.id)?.via).toBe('media')
+      expect(spy).not.toHaveBeenCalled()
+    } finally {
+      spy.mockRestore()
+    }
   })
 
   it('sends a reply into its thread', async () => {
