@@ -18,7 +18,7 @@ const RELAY_ACCOUNT = 'relay@example.com'
 
 export async function startRelayProcess(
   emulator: EmulatorProcess,
-): Promise<{ side: Side; stop(): Promise<void> }> {
+): Promise<{ side: Side; pid: number; stop(): Promise<void> }> {
   const grant = await consentedClient(grantOptionsFor(emulator, RELAY_ACCOUNT))
   const accessToken = grant.credentials.access_token
   if (typeof accessToken !== 'string') throw new Error('The emulator granted the relay no access token')
@@ -59,5 +59,5 @@ export async function startRelayProcess(
         check: (sent) => typeof sent.id === 'string',
       }),
   }
-  return { side, stop: () => child.stop() }
+  return { side, pid: child.pid, stop: () => child.stop() }
 }

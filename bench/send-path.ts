@@ -29,7 +29,8 @@ import type { MailInput } from '../src/domain/mail/input.ts'
 import { type EmulatorProcess, startEmulatorProcess } from '../test/support/emulator-process.ts'
 import { createScratchDatabase } from './fleet-support.ts'
 import type { BenchResult } from './lib.ts'
-import { compareSides, type Side } from './send-path-compare.ts'
+import { type Comparison, compareSides, type Side } from './send-path-compare.ts'
+import { type MeteredSide, meteredSide } from './send-path-cpu.ts'
 import { type DurabilityProbe, lowdbProbe, postgresProbe } from './send-path-durability.ts'
 import {
   directGmailTo,
@@ -86,29 +87,33 @@ export async function benchSendPath(options: { quick: boolean; only?: string[] }
       const probe: DurabilityProbe =
         database === undefined ? lowdbProbe(service.url) : await postgresProbe(database.name)
       try {
-        const serviceSide: Side = {
-          name: 'service',
-          run: (concurrency, durationMs) =>
-            closedLoop({
-              concurrency,
-              durationMs,
-              call: (index) => sendUntilSent(service, typicalMessage(SERVICE_ACCOUNT, index)),
-              check: (record) => record.status === 'sent' && record.gmailMessageId !== undefined,
-            }),
-        }
+        const serviceSide = meteredSide(
+          {
+            name: 'service',
+            run: (concurrency, durationMs) =>
+              closedLoop({
+                concurrency,
+                durationMs,
+                call: (index) => sendUntilSent(service, typicalMessage(SERVICE_ACCOUNT, index)),
+                check: (record) => record.status === 'sent' && record.gmailMessageId !== undefined,
+              }),
+          },
+          service.child.pid,
+        )
         for (const delayMs of DELAYS_MS) {
           await gmailAnswering(emulator, delayMs)
           for (const concurrency of [1, 32]) {
             const durationMs = durationFor(delayMs, concurrency, options.quick)
             const compared = await compareSides({
               emulator,
-              service: serviceSide,
+              service: serviceSide.side,
               direct: directSide,
               concurrency,
               rounds,
               durationMs,
               probe: delayMs === 0 ? probe : undefined,
             })
+            withCpuLine(compared, serviceSide)
             results.push(...figures(label, delayMs, concurrency, compared))
           }
         }
@@ -133,6 +138,7 @@ async function relayFigures(
   quick: boolean,
 ): Promise<BenchResult[]> {
   const relay = await startRelayProcess(emulator)
+  const relayMetered = meteredSide(relay.side, relay.pid)
   const results: BenchResult[] = []
   try {
     for (const delayMs of DELAYS_MS) {
@@ -141,12 +147,13 @@ async function relayFigures(
         const durationMs = durationFor(delayMs, concurrency, quick)
         const compared = await compareSides({
           emulator,
-          service: relay.side,
+          service: relayMetered.side,
           direct,
           concurrency,
           rounds,
           durationMs,
         })
+        withCpuLine(compared, relayMetered)
         const gmail = delayMs === 0 ? '' : `, Gmail answering in ${delayMs} ms`
         results.push({
           name: `send path floor: a bare HTTP relay (Node, no storage)${gmail}, concurrency ${concurrency}: relay vs direct (throughput ratio)`,
@@ -166,6 +173,12 @@ async function relayFigures(
 }
 
 const DELAYS_MS = [0, 100]
+
+/** The measured side's CPU a send, printed under its figure. */
+function withCpuLine(compared: Comparison, metered: MeteredSide): void {
+  const line = metered.take()
+  if (line !== undefined) compared.lines.push(line)
+}
 
 /** Every Gmail send answered after `delayMs` (0: as fast as the emulator can). */
 function gmailAnswering(emulator: EmulatorProcess, delayMs: number): Promise<void> {
