@@ -67,7 +67,7 @@ export function createAccountService(deps: {
 
     async resolveSender(address) {
       if (address !== undefined) {
-        // One account read, not all of them (each read decrypts its tokens).
+        // One account read, not all of them (each read copies the account, on PostgreSQL decrypts its tokens).
         const match = await accounts.get(address.toLowerCase())
         if (!match || match.status === 'revoked') {
           throw new ServiceError(

@@ -181,4 +181,16 @@ describe('account service', () => {
     })
     await expect(s.accounts.resolveSender(undefined)).rejects.toMatchObject({ code: 'ACCOUNT_NOT_CONNECTED' })
   })
+
+  it('resolves a named sender in any case, and refuses it once disconnected', async () => {
+    const s = setup()
+    const started = await s.authorization.start({})
+    await callback(s, started.state, { code: 'c' })
+    expect((await s.accounts.resolveSender('Support@Example.com')).email).toBe('support@example.com')
+    await s.accounts.disconnect('support@example.com')
+    await expect(s.accounts.resolveSender('support@example.com')).rejects.toMatchObject({
+      code: 'ACCOUNT_NOT_CONNECTED',
+      message: 'The sender "support@example.com" is not a connected account',
+    })
+  })
 })
