@@ -4,7 +4,6 @@
  * its rows can show: the sealed columns, a damaged row refused by name, a
  * driver failure reported as a ServiceError.
  */
-import { readFile } from 'node:fs/promises'
 import type pg from 'pg'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openAccountRepository } from '../../src/adapters/lowdb/account-store.ts'
@@ -13,7 +12,7 @@ import { postgresAccounts } from '../../src/adapters/postgres/account-repository
 import { connectPostgres, openPostgres } from '../../src/adapters/postgres/connect.ts'
 import { migrate } from '../../src/adapters/postgres/migrate.ts'
 import type { Account } from '../../src/domain/credentials/account.ts'
-import { filesUnder, makeTempDir } from '../adapters/lowdb/fixtures.ts'
+import { makeTempDir, textUnder } from '../adapters/lowdb/fixtures.ts'
 import { memoryAccounts } from '../fakes/repositories.ts'
 import { describePostgres, useTestDatabase } from '../support/postgres.ts'
 import { accountRepositoryContract } from './account-repository.contract.ts'
@@ -35,8 +34,7 @@ describe('the lowdb accounts (accounts.json)', () => {
       return {
         open: (cipher) => openAccountRepository({ dataDir, cipher }),
         async rawText() {
-          const texts = await Promise.all((await filesUnder(dataDir)).map((path) => readFile(path, 'utf8')))
-          return texts.join('\n')
+          return await textUnder(dataDir)
         },
       }
     },

@@ -6,7 +6,7 @@
  * lookup, one indexed statement per lookup, a damaged row refused by name,
  * driver failures as ServiceErrors.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type pg from 'pg'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -16,7 +16,7 @@ import { connectPostgres, openPostgres } from '../../src/adapters/postgres/conne
 import { migrate } from '../../src/adapters/postgres/migrate.ts'
 import { sha256Hex } from '../../src/app/input-hash.ts'
 import type { ApiKeyEntry } from '../../src/domain/api-keys/api-key.ts'
-import { filesUnder, makeTempDir, modeOf } from '../adapters/lowdb/fixtures.ts'
+import { makeTempDir, modeOf, textUnder } from '../adapters/lowdb/fixtures.ts'
 import { memoryApiKeyStore } from '../fakes/api-keys.ts'
 import { describePostgres, useTestDatabase } from '../support/postgres.ts'
 import { apiKeyStoreContract } from './api-key-store.contract.ts'
@@ -51,8 +51,7 @@ describe(`the lowdb API keys (${API_KEYS_FILE})`, () => {
       return {
         open: () => openApiKeyStore({ dataDir }),
         async rawText() {
-          const texts = await Promise.all((await filesUnder(dataDir)).map((path) => readFile(path, 'utf8')))
-          return texts.join('\n')
+          return await textUnder(dataDir)
         },
       }
     },

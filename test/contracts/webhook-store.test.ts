@@ -5,7 +5,6 @@
  * frees claims on a restart; PostgreSQL sweeps old rows and lets replicas
  * claiming at once take each delivery once.
  */
-import { readFile } from 'node:fs/promises'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTokenCipher } from '../../src/adapters/lowdb/token-cipher.ts'
@@ -13,7 +12,7 @@ import { openWebhookStore } from '../../src/adapters/lowdb/webhook-store.ts'
 import { connectPostgres } from '../../src/adapters/postgres/connect.ts'
 import { migrate } from '../../src/adapters/postgres/migrate.ts'
 import { postgresWebhookStore } from '../../src/adapters/postgres/webhook-store.ts'
-import { filesUnder, makeTempDir } from '../adapters/lowdb/fixtures.ts'
+import { makeTempDir, textUnder } from '../adapters/lowdb/fixtures.ts'
 import { memoryWebhookStore } from '../fakes/webhooks.ts'
 import { describePostgres, useTestDatabase } from '../support/postgres.ts'
 import { webhookStoreContract } from './webhook-store.contract.ts'
@@ -39,8 +38,7 @@ describe('the lowdb webhook store (webhooks.json, webhook-deliveries.json)', () 
       },
       async rawText() {
         await Promise.all(opened.map((store) => store.close()))
-        const texts = await Promise.all((await filesUnder(dataDir)).map((path) => readFile(path, 'utf8')))
-        return texts.join('\n')
+        return await textUnder(dataDir)
       },
       close: async () => {
         await Promise.all(opened.map((store) => store.close()))

@@ -7,12 +7,11 @@
  * restart. Neither ever lets the key itself out: not into a file under
  * DATA_DIR, a column of the database, a log line, or an `admin.keys.list`.
  */
-import { readFile } from 'node:fs/promises'
 import { TRPCClientError } from '@trpc/client'
 import { describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/app/input-hash.ts'
 import { createMailClient, type MailClient } from '../../src/client.ts'
-import { filesUnder } from '../adapters/lowdb/fixtures.ts'
+import { textUnder } from '../adapters/lowdb/fixtures.ts'
 import { restartableService } from '../support/child-fleet.ts'
 import { connectAccount } from '../support/connect.ts'
 import { describePostgres } from '../support/postgres.ts'
@@ -36,12 +35,6 @@ async function outcomeOf(call: Promise<unknown>): Promise<string> {
     if (!(error instanceof TRPCClientError)) throw error
     return String((error.data as { code?: unknown } | undefined)?.code)
   }
-}
-
-/** Every file under `folder`, as text. */
-async function filesText(folder: string): Promise<string> {
-  const texts = await Promise.all((await filesUnder(folder)).map((path) => readFile(path, 'latin1')))
-  return texts.join('\n')
 }
 
 describePostgres('keys made at run time on two replicas of one database', () => {
@@ -115,7 +108,9 @@ describePostgres('keys made at run time on two replicas of one database', () => 
     const places = {
       list: JSON.stringify(listed),
       database: dumped,
-      files: (await Promise.all(fleet.replicas.map((replica) => filesText(replica.dataDir)))).join('\n'),
+      files: (await Promise.all(fleet.replicas.map((replica) => textUnder(replica.dataDir, 'latin1')))).join(
+        '\n',
+      ),
       logs: logs.join('\n'),
     }
     for (const key of [made.key, kept.key]) {
@@ -168,7 +163,7 @@ describe('keys made at run time on one lowdb service', () => {
         }),
       ]),
     )
-    const files = await filesText(service.dataDir)
+    const files = await textUnder(service.dataDir, 'latin1')
     // The files hold the keys, by name and digest, and the message, so they are the right text to search.
     expect(files).toContain('To revoke')
     expect(files).toContain(await digestOf(keptKey.key))

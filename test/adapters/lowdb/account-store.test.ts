@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { openAccountRepository } from '../../../src/adapters/lowdb/account-store.ts'
 import { createTokenCipher } from '../../../src/adapters/lowdb/token-cipher.ts'
 import type { Account } from '../../../src/domain/credentials/account.ts'
-import { filesUnder, makeTempDir, modeOf, T0 } from './fixtures.ts'
+import { makeTempDir, modeOf, T0, textUnder } from './fixtures.ts'
 
 const oldKey = new Uint8Array(32).fill(11)
 const newKey = new Uint8Array(32).fill(22)
@@ -21,11 +21,6 @@ function account(overrides: Partial<Account> = {}): Account {
     accessTokenExpiresAt: T0 + 3_600_000,
     ...overrides,
   }
-}
-
-async function everyFileText(folder: string): Promise<string> {
-  const texts = await Promise.all((await filesUnder(folder)).map((path) => readFile(path, 'utf8')))
-  return texts.join('\n')
 }
 
 describe('openAccountRepository', () => {
@@ -46,7 +41,7 @@ describe('openAccountRepository', () => {
     const repository = await openAccountRepository({ dataDir, cipher: createTokenCipher([newKey]) })
     await repository.save(account())
 
-    const text = await everyFileText(dataDir)
+    const text = await textUnder(dataDir)
     expect(text).toContain('ann@example.com')
     expect(text).not.toContain('SECRET')
     expect(await modeOf(join(dataDir, 'accounts.json'))).toBe(0o600)
@@ -76,7 +71,7 @@ describe('openAccountRepository', () => {
     // Only the new key is needed from now on.
     const newOnly = await openAccountRepository({ dataDir, cipher: createTokenCipher([newKey]) })
     expect(await newOnly.get('ann@example.com')).toEqual(account())
-    expect(await everyFileText(dataDir)).not.toContain('SECRET')
+    expect(await textUnder(dataDir)).not.toContain('SECRET')
   })
 
   it('refuses to open when the stored tokens were sealed with a key it does not hold', async () => {

@@ -1,5 +1,5 @@
 /** Shared helpers of the lowdb adapter tests: real temp folders, entries, a settable clock. */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
@@ -80,4 +80,18 @@ export async function modeOf(path: string): Promise<number> {
 export async function filesUnder(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true })
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name))
+}
+
+/**
+ * The text of every file under `folder`, joined. While a store runs, the
+ * temporary file of an atomic write may be renamed between the listing and
+ * the read: its text is then in the file it replaced, which is read too.
+ */
+export async function textUnder(folder: string, encoding: 'utf8' | 'latin1' = 'utf8'): Promise<string> {
+  const read = (path: string) =>
+    readFile(path, encoding).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' && path.endsWith('.tmp')) return ''
+      throw error
+    })
+  return (await Promise.all((await filesUnder(folder)).map(read))).join('\n')
 }
