@@ -5,11 +5,12 @@
  * package; a 410 disables the endpoint; the secret is shown once; an API
  * key is refused for `admin.webhooks.*`.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TRPCClientError } from '@trpc/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMailClient, type MailClient } from '../../src/client.ts'
+import { readUnlessRenamed } from '../adapters/lowdb/fixtures.ts'
 import { waitFor } from '../support/delivery-wait.ts'
 import { type RunningService, startConnectedService, UNPACED_ENV } from '../support/service.ts'
 import { startWebhookReceiver, verifiedEvent, type WebhookReceiver } from '../support/webhook-receiver.ts'
@@ -25,13 +26,14 @@ async function codeOf(call: Promise<unknown>): Promise<string> {
   return String((caught.data as { code?: string } | undefined)?.code)
 }
 
-/** Every file under `dir`, recursively, as text. */
+/** Every file under `dir`, recursively, as text (see `readUnlessRenamed`). */
 async function filesUnder(dir: string): Promise<Array<{ path: string; text: string }>> {
   const out: Array<{ path: string; text: string }> = []
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue
     const path = join(entry.parentPath, entry.name)
-    out.push({ path, text: await readFile(path, 'latin1') })
+    const text = await readUnlessRenamed(path, 'latin1')
+    if (text !== undefined) out.push({ path, text })
   }
   return out
 }

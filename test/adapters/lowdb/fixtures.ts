@@ -83,15 +83,24 @@ export async function filesUnder(folder: string): Promise<string[]> {
 }
 
 /**
- * The text of every file under `folder`, joined. While a store runs, the
- * temporary file of an atomic write may be renamed between the listing and
- * the read: its text is then in the file it replaced, which is read too.
+ * A file's text, or undefined for the temporary file of an atomic write that
+ * a running store renamed after it was listed (its text is then in the file
+ * it replaced).
  */
+export async function readUnlessRenamed(
+  path: string,
+  encoding: 'utf8' | 'latin1' = 'utf8',
+): Promise<string | undefined> {
+  try {
+    return await readFile(path, encoding)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path.endsWith('.tmp')) return undefined
+    throw error
+  }
+}
+
+/** The text of every file under `folder`, joined (see `readUnlessRenamed`). */
 export async function textUnder(folder: string, encoding: 'utf8' | 'latin1' = 'utf8'): Promise<string> {
-  const read = (path: string) =>
-    readFile(path, encoding).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' && path.endsWith('.tmp')) return ''
-      throw error
-    })
-  return (await Promise.all((await filesUnder(folder)).map(read))).join('\n')
+  const texts = await Promise.all((await filesUnder(folder)).map((path) => readUnlessRenamed(path, encoding)))
+  return texts.filter((text) => text !== undefined).join('\n')
 }
