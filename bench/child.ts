@@ -46,6 +46,35 @@ export function startChild(
 
 export { freePort } from '../test/support/process.ts'
 
+const RESULT_PREFIX = 'RESULT '
+
+/** The child side of `resultOfChild`: its figures, as one line on stdout. */
+export function printChildResult(figures: unknown): void {
+  console.log(`${RESULT_PREFIX}${JSON.stringify(figures)}`)
+}
+
+/**
+ * Runs a benchmark file as a child (on another runtime, or in a process of
+ * its own) and returns the figures it printed with `printChildResult`; its
+ * stderr passes through. `what` names the child in errors.
+ */
+export function resultOfChild<T>(command: string, args: string[], what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    let text = ''
+    child.stdout.on('data', (chunk) => {
+      text += chunk
+    })
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX))
+      if (code !== 0 || line === undefined)
+        reject(new Error(`The ${what} child exited ${code} with no result`))
+      else resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as T)
+    })
+  })
+}
+
 /** Polls `url` until it answers 200; the milliseconds from `since` (a performance.now()). */
 export async function waitFor200(
   url: string,

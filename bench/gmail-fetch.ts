@@ -13,11 +13,11 @@
  */
 
 import { Buffer } from 'node:buffer'
-import { spawn } from 'node:child_process'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { gmail } from '@googleapis/gmail'
 import { startEmulatorProcess } from '../test/support/emulator-process.ts'
+import { printChildResult, resultOfChild } from './child.ts'
 import { type BenchResult, formatStats, stats } from './lib.ts'
 import { grantOptionsFor } from './send-path-processes.ts'
 import { closedLoop, consentedClient } from './support.ts'
@@ -97,20 +97,7 @@ function runChild(runtime: 'Node' | 'Deno', quick: boolean): Promise<ChildFigure
     new URL(`../node_modules/.bin/${runtime === 'Node' ? 'node' : 'deno'}`, import.meta.url),
   )
   const args = [...(runtime === 'Deno' ? ['run', '-A'] : []), self, '--child', ...(quick ? [] : ['--full'])]
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-    let text = ''
-    child.stdout.on('data', (chunk) => {
-      text += chunk
-    })
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const line = text.split('\n').find((candidate) => candidate.startsWith('RESULT '))
-      if (code !== 0 || line === undefined)
-        reject(new Error(`The ${runtime} child exited ${code} with no result`))
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as ChildFigures)
-    })
-  })
+  return resultOfChild(command, args, runtime)
 }
 
 export async function benchGmailFetch(options: { quick: boolean }): Promise<BenchResult[]> {
@@ -148,7 +135,7 @@ export async function benchGmailFetch(options: { quick: boolean }): Promise<Benc
 if (import.meta.main) {
   const quick = !process.argv.includes('--full')
   if (process.argv.includes('--child')) {
-    console.log(`RESULT ${JSON.stringify(await measureHere(quick))}`)
+    printChildResult(await measureHere(quick))
   } else {
     const { printResults } = await import('./lib.ts')
     printResults(await benchGmailFetch({ quick }))

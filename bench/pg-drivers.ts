@@ -20,12 +20,12 @@
  * (default postgres://postgres@127.0.0.1:5432/postgres); a scratch
  * database is created and dropped.
  */
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import postgres from 'postgres'
 import { migrate } from '../src/adapters/postgres/migrate.ts'
 import { MIGRATIONS } from '../src/adapters/postgres/migrations/index.ts'
+import { printChildResult, resultOfChild } from './child.ts'
 import { formatStats, stats } from './lib.ts'
 import { measureOutages, type OutageFigure } from './pg-outage.ts'
 import { type DriverName, POOL_SIZE, SUBJECTS, type Subject } from './pg-subjects.ts'
@@ -209,29 +209,20 @@ function describe(figures: RuntimeFigures): string[] {
   return lines
 }
 
-async function runDenoChild(url: string): Promise<RuntimeFigures> {
+function runDenoChild(url: string): Promise<RuntimeFigures> {
   const deno = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url))
   const self = fileURLToPath(import.meta.url)
-  const output = await new Promise<string>((resolve, reject) => {
-    const proc = spawn(deno, ['run', '-A', self, '--child', `--url=${url}`, ...(full ? ['--full'] : [])], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let text = ''
-    proc.stdout.on('data', (chunk) => {
-      text += chunk
-    })
-    proc.on('error', reject)
-    proc.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`Deno child exited ${code}`))))
-  })
-  const line = output.split('\n').find((l) => l.startsWith('RESULT '))
-  if (line === undefined) throw new Error('The Deno child printed no result')
-  return JSON.parse(line.slice('RESULT '.length)) as RuntimeFigures
+  return resultOfChild(
+    deno,
+    ['run', '-A', self, '--child', `--url=${url}`, ...(full ? ['--full'] : [])],
+    'Deno',
+  )
 }
 
 async function main(): Promise<number> {
   if (child) {
     const url = args.find((arg) => arg.startsWith('--url='))!.slice('--url='.length)
-    console.log(`RESULT ${JSON.stringify(await measureRuntime(url))}`)
+    printChildResult(await measureRuntime(url))
     return 0
   }
   const base = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres'

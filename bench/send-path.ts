@@ -118,7 +118,7 @@ export async function benchSendPath(options: { quick: boolean; only?: string[] }
           }
         }
       } finally {
-        await emulator.setFaultRate('send', 0, [])
+        await gmailAnswering(emulator, 0)
         await probe.close()
         await service.stop()
         await database?.drop()
@@ -166,7 +166,7 @@ async function relayFigures(
       }
     }
   } finally {
-    await emulator.setFaultRate('send', 0, [])
+    await gmailAnswering(emulator, 0)
     await relay.stop()
   }
   return results
